@@ -1,0 +1,103 @@
+import { awscdk, javascript } from 'projen';
+import { UpdateSnapshot } from 'projen/lib/javascript';
+
+// The one source of truth for package.json, tsconfig, jest and eslint.
+// Edit here, then run `npx projen`.
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'spark-deploy',
+  description:
+    'Describe a Spark workload once; deploy it to EMR Serverless (AWS CDK) or the Kubeflow Spark Operator (cdk8s) with tuned, validated configuration.',
+  author: 'spark-deploy authors',
+  authorAddress: 'spark-deploy@users.noreply.github.com',
+  repositoryUrl: 'https://github.com/spark-deploy/spark-deploy.git',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  cdkVersion: '2.276.0',
+  jsiiVersion: '~6.0.0',
+  constructsVersion: '10.5.1',
+  keywords: ['cdk', 'cdk8s', 'spark', 'emr-serverless', 'spark-operator', 'pyspark'],
+
+  peerDeps: ['cdk8s@^2.70.0', 'cdk8s-plus-27@^2.9.5'],
+  bundledDeps: ['@aws-sdk/client-emr-serverless@^3.1169.0'],
+  devDeps: [
+    'cdk8s@2.70.106',
+    'cdk8s-plus-27@2.9.5',
+    'cdk8s-cli@^2.207.0',
+    'cdk-nag@2.38.2',
+    'ajv@^8.17.1',
+    'yaml@^2.8.1',
+  ],
+  bin: { 'spark-deploy': 'bin/spark-deploy' },
+
+  // No GitHub workflows: CI is `.ci/run` on a clean clone.
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+
+  jestOptions: {
+    updateSnapshot: UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/examples/.*/(cdk.out|dist)/'],
+      // Synthesizing stacks and running cfn-lint/cdk-nag is slow on 2 cores.
+      testTimeout: 120_000,
+      coverageReporters: ['text-summary', 'lcov'],
+    },
+  },
+  tsconfigDev: {
+    include: ['examples/**/*.ts', 'bench/**/*.ts'],
+    compilerOptions: {},
+  },
+  gitignore: [
+    '/jobs/.venv*/',
+    '/jobs/**/__pycache__/',
+    '/jobs/.pytest_cache/',
+    '/jobs/.ruff_cache/',
+    '/jobs/build/',
+    '/jobs/**/*.egg-info/',
+    '/.tools/',
+    '/out/',
+    '/examples/*/cdk.out/',
+    '/examples/*/dist/',
+    '/spark-warehouse/',
+    'metastore_db/',
+    'derby.log',
+  ],
+});
+
+for (const pattern of ['/jobs/.venv*/', '/out/', '/bench/', '/examples/', '/.tools/', '/.ci/']) {
+  project.addPackageIgnore(pattern);
+}
+
+// ---- The Python job package (jobs/) -------------------------------------------------
+// `SPARK_LINE` picks the Spark line of the venv: 4.0 (default, emr-spark-8.0.0) or 3.5 (emr-7.x).
+const venv = project.addTask('venv', {
+  description: 'Create jobs/.venv (if missing) and install spark_jobs with its test extras (SPARK_LINE=4.0|3.5)',
+  exec: 'bash jobs/scripts/setup-venv.sh',
+  receiveArgs: true,
+});
+const pyLint = project.addTask('py:lint', {
+  description: 'ruff over the Python job package',
+  exec: 'bash jobs/scripts/in-venv.sh ruff check src tests && bash jobs/scripts/in-venv.sh ruff format --check src tests',
+});
+pyLint.prependSpawn(venv);
+const pyTest = project.addTask('py:test', {
+  description: 'pytest over the Python job package (one Spark line; SPARK_LINE picks it)',
+  exec: 'bash jobs/scripts/in-venv.sh python -m pytest -q',
+  receiveArgs: true,
+});
+pyTest.prependSpawn(venv);
+
+// ---- Kubernetes CRD types -----------------------------------------------------------
+project.addTask('import', {
+  description: 'Regenerate src/imports from the Spark Operator CRDs in ../shared/schemas',
+  exec: 'bash scripts/import-crds.sh',
+});
+
+// `npm test` runs everything: jest, eslint, ruff, pytest.
+project.testTask.spawn(pyLint);
+project.testTask.spawn(pyTest);
+
+project.synth();

@@ -1,0 +1,3 @@
+"""spark_jobs.entrypoints."""
+
+from __future__ import annotations

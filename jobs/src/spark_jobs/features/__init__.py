@@ -1,0 +1,3 @@
+"""spark_jobs.features."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""spark_jobs.metrics."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""spark_jobs.optimization."""
+
+from __future__ import annotations
