@@ -1,0 +1,176 @@
+"""Job, stage and task metrics for exactly the Spark jobs a piece of code ran.
+
+``SparkExecutionMetrics.track_execution`` runs a function under a fresh job group, so every job
+it triggers (including the jobs AQE and broadcasts start on other threads, which inherit the
+group) can be found afterwards, and nothing else running in the application is counted. The
+numbers come from the driver's status store, the same source as the Spark UI and REST API.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from pyspark.sql import SparkSession
+
+from spark_jobs.metrics.export import format_for_path, stages_to_csv, to_json, write_text
+from spark_jobs.metrics.stage_records import job_record, stage_record, totals
+from spark_jobs.metrics.status_store import StatusStoreReader
+
+T = TypeVar("T")
+
+# Local properties that make up a job group; saved and restored around each tracked call.
+_GROUP_PROPERTIES = ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel")
+# Spark's default for spark.redaction.regex, used when the session does not set one.
+_DEFAULT_REDACTION_REGEX = r"(?i)secret|password|token|access[.]?key"
+REDACTED = "*********(redacted)"
+
+
+class SparkExecutionMetrics:
+    """Collects Spark's own metrics for tracked executions and exports them.
+
+    Args:
+        spark: the active session; only its driver is read (no network access).
+        listener_timeout_ms: how long to wait for the status listener to catch up after a
+            tracked call; a metrics record is marked ``complete: False`` if it did not.
+    """
+
+    def __init__(self, spark: SparkSession, listener_timeout_ms: int = 30_000) -> None:
+        """Bind to ``spark``'s driver; no state is created in Spark until something is tracked."""
+        if listener_timeout_ms <= 0:
+            raise ValueError(f"listener_timeout_ms must be > 0, got {listener_timeout_ms!r}")
+        self.spark = spark
+        self.listener_timeout_ms = listener_timeout_ms
+        self._reader = StatusStoreReader(spark.sparkContext)
+        self.executions: list[dict[str, Any]] = []
+
+    def track_execution(self, name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, dict]:
+        """Run ``fn(*args, **kwargs)`` and return ``(result, metrics)``.
+
+        ``metrics`` holds ``jobs``, ``stages`` (one record per stage attempt) and ``totals`` for
+        the jobs ``fn`` ran, plus ``name``, ``job_group``, ``wall_clock_ms`` and ``status``. If
+        ``fn`` raises, the metrics of the failed run are still recorded (see ``executions``)
+        and the exception propagates.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"track_execution: name must be a non-empty string, got {name!r}")
+        if not callable(fn):
+            raise TypeError(f"track_execution: fn must be callable, got {type(fn).__name__}")
+        sc = self.spark.sparkContext
+        group_id = f"spark-jobs-metrics-{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}-{uuid.uuid4().hex[:12]}"
+        saved = {key: sc.getLocalProperty(key) for key in _GROUP_PROPERTIES}
+        sc.setJobGroup(group_id, name, interruptOnCancel=False)
+        started_at = datetime.now(timezone.utc)
+        start = time.perf_counter()
+        status = "succeeded"
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException:
+            status = "failed"
+            raise
+        finally:
+            wall_clock_ms = (time.perf_counter() - start) * 1000.0
+            for key, value in saved.items():
+                sc.setLocalProperty(key, value)  # None clears the property
+            metrics = self.collect_group(group_id, name)
+            metrics.update(
+                started_at=started_at.isoformat(),
+                wall_clock_ms=round(wall_clock_ms, 3),
+                status=status,
+            )
+            self.executions.append(metrics)
+        return result, metrics
+
+    def collect_group(self, group_id: str, name: str | None = None) -> dict[str, Any]:
+        """Metrics for every retained job of an existing job group (also used by the profiler)."""
+        complete = self._reader.wait_for_listeners(self.listener_timeout_ms)
+        jobs = [j for j in (self._reader.job(i) for i in self._reader.job_ids_for_group(group_id)) if j]
+        job_records = [job_record(j) for j in jobs]
+        stage_ids = sorted({s for j in job_records for s in j["stage_ids"]})
+        stages = []
+        for stage_id in stage_ids:
+            for attempt in self._reader.stage_attempts(stage_id):
+                summary = None
+                if attempt.get("status") != "SKIPPED" and attempt.get("numCompleteTasks", 0) > 0:
+                    summary = self._reader.task_summary(stage_id, int(attempt["attemptId"]))
+                stages.append(stage_record(attempt, summary))
+        return {
+            "name": name or group_id,
+            "job_group": group_id,
+            "application_id": self.spark.sparkContext.applicationId,
+            "spark_version": self.spark.version,
+            "complete": complete,
+            "jobs": job_records,
+            "stages": stages,
+            "totals": totals(job_records, stages),
+        }
+
+    def get_executor_metrics(self) -> list[dict[str, Any]]:
+        """Every executor known to the driver (active and removed), as Spark reports them."""
+        self._reader.wait_for_listeners(self.listener_timeout_ms)
+        result = []
+        for e in self._reader.executors(active_only=False):
+            memory = e.get("memoryMetrics", {})
+            result.append(
+                {
+                    "executor_id": e["id"],
+                    "host_port": e.get("hostPort"),
+                    "is_active": e.get("isActive"),
+                    "total_cores": e.get("totalCores"),
+                    "max_tasks": e.get("maxTasks"),
+                    "completed_tasks": e.get("completedTasks"),
+                    "failed_tasks": e.get("failedTasks"),
+                    "total_duration_ms": e.get("totalDuration"),
+                    "total_gc_time_ms": e.get("totalGCTime"),
+                    "total_input_bytes": e.get("totalInputBytes"),
+                    "total_shuffle_read_bytes": e.get("totalShuffleRead"),
+                    "total_shuffle_write_bytes": e.get("totalShuffleWrite"),
+                    "storage_memory_used_bytes": e.get("memoryUsed"),
+                    "storage_memory_max_bytes": e.get("maxMemory"),
+                    "disk_used_bytes": e.get("diskUsed"),
+                    "on_heap_storage_memory_total_bytes": memory.get("totalOnHeapStorageMemory"),
+                    "peak_memory_metrics": e.get("peakMemoryMetrics", {}),
+                    "add_time_ms": e.get("addTime"),
+                    "remove_time_ms": e.get("removeTime"),
+                }
+            )
+        return result
+
+    def get_spark_config(self) -> dict[str, str]:
+        """The SparkConf plus session SQL settings, with secrets redacted by spark.redaction.regex."""
+        conf = dict(self.spark.sparkContext.getConf().getAll())
+        # SET lists the session's SQL settings on both Spark lines (it runs no Spark job).
+        conf.update({row[0]: str(row[1]) for row in self.spark.sql("SET").collect()})
+        pattern = re.compile(conf.get("spark.redaction.regex", _DEFAULT_REDACTION_REGEX))
+        return {
+            k: (REDACTED if pattern.search(k) or pattern.search(v) else v) for k, v in sorted(conf.items())
+        }
+
+    def export_metrics(self, path: str, fmt: str | None = None) -> str:
+        """Write every tracked execution to ``path`` and return it.
+
+        JSON (``.json``) holds the application id, Spark version, executors and each execution
+        in full. CSV (``.csv``) holds one row per stage attempt, prefixed by the execution name
+        and job group. ``path`` may be local or any Hadoop URI such as ``s3a://bucket/key``.
+        """
+        chosen = format_for_path(path, fmt)
+        if chosen == "json":
+            document = {
+                "application_id": self.spark.sparkContext.applicationId,
+                "spark_version": self.spark.version,
+                "executors": self.get_executor_metrics(),
+                "executions": self.executions,
+            }
+            text = to_json(document)
+        else:
+            rows = [
+                {"execution": e["name"], "job_group": e["job_group"], **stage}
+                for e in self.executions
+                for stage in e["stages"]
+            ]
+            text = stages_to_csv(rows)
+        return write_text(self.spark.sparkContext, path, text)
