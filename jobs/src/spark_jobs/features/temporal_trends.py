@@ -1,0 +1,253 @@
+"""Temporal trend features: rolling statistics over the rows of each group, ordered by time.
+
+Every feature is a native Spark window expression (no Python UDFs). All features given to
+:meth:`TemporalTrendFeatures.compute` share one partitioning (``group_cols``) and one ordering
+(``time_col``), so Spark plans one shuffle and one sort for all of them, whatever their windows.
+
+Semantics follow pandas over the same ordering, per group (``w`` = window, rows not time):
+
+=================  ================================================================================
+feature            pandas equivalent
+=================  ================================================================================
+delta              ``x.diff(periods)``
+pct_change         ``x.pct_change(periods, fill_method=None)``; division by zero gives null, not ±inf
+momentum           ``x - x.rolling(w, min_periods=1).mean()``
+volatility         ``x.rolling(w, min_periods=2).std()`` (ddof 1); ``kind="cv"`` divides by the
+                   rolling mean (null when that mean is 0)
+trend_slope        least-squares slope of the window's non-null values against their row position,
+                   ``rolling(w, min_periods=2)``
+rolling_rank       ``x.rolling(w, min_periods=1).rank(pct=True)`` (average ties, rank / count)
+minmax_range       ``x.rolling(w, min_periods=1).max() - ...min()``
+=================  ================================================================================
+
+Nulls (and NaN) are skipped as pandas skips NaN. Rows with a null group key form one group of
+their own (pandas ``groupby(dropna=False)``). Ties in ``time_col`` within a group have no defined
+order: make the time column unique per group for reproducible results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame, Window, WindowSpec
+from pyspark.sql import functions as F
+
+from spark_jobs.features._checks import (
+    as_double,
+    col,
+    require_choice,
+    require_columns,
+    require_int,
+    require_numeric,
+)
+from spark_jobs.features.errors import FeatureInputError
+
+TREND_KINDS: tuple[str, ...] = (
+    "delta",
+    "pct_change",
+    "momentum",
+    "volatility",
+    "trend_slope",
+    "rolling_rank",
+    "minmax_range",
+)
+"""The feature kinds :class:`TrendFeature` accepts."""
+
+VOLATILITY_KINDS: tuple[str, ...] = ("std", "cv")
+_PERIOD_KINDS = frozenset({"delta", "pct_change"})
+_MIN_WINDOW = {"momentum": 1, "rolling_rank": 1, "minmax_range": 1, "volatility": 2, "trend_slope": 2}
+_ROW_POSITION = "__trend_row_position"
+
+
+@dataclass(frozen=True)
+class TrendFeature:
+    """One trend feature to compute.
+
+    Args:
+        kind: one of :data:`TREND_KINDS`.
+        value_col: the numeric column the feature is computed from.
+        window: number of rows in the window (the current row and the ``window - 1`` before it);
+            required for every kind except ``delta`` and ``pct_change``.
+        periods: lag for ``delta`` and ``pct_change`` (>= 1).
+        volatility_kind: ``"std"`` or ``"cv"`` (coefficient of variation), for ``volatility`` only.
+        output_col: name of the added column; ``None`` gives :attr:`default_name`.
+    """
+
+    kind: str
+    value_col: str
+    window: int | None = None
+    periods: int = 1
+    volatility_kind: str = "std"
+    output_col: str | None = None
+
+    def __post_init__(self) -> None:
+        require_choice("kind", self.kind, TREND_KINDS)
+        if self.kind in _PERIOD_KINDS:
+            require_int(f"{self.kind}: periods", self.periods, 1)
+        else:
+            if self.window is None:
+                raise FeatureInputError(f"{self.kind} on '{self.value_col}': window is required")
+            require_int(f"{self.kind}: window", self.window, _MIN_WINDOW[self.kind])
+        if self.kind == "volatility":
+            require_choice("volatility_kind", self.volatility_kind, VOLATILITY_KINDS)
+
+    @property
+    def default_name(self) -> str:
+        """``<value_col>_<kind>_<periods|window>``, with the volatility kind for ``volatility``."""
+        if self.kind in _PERIOD_KINDS:
+            return f"{self.value_col}_{self.kind}_{self.periods}"
+        if self.kind == "volatility":
+            return f"{self.value_col}_volatility_{self.volatility_kind}_{self.window}"
+        return f"{self.value_col}_{self.kind}_{self.window}"
+
+    @property
+    def name(self) -> str:
+        """The output column name."""
+        return self.output_col or self.default_name
+
+
+class TemporalTrendFeatures:
+    """Trend features over rows ordered by ``time_col`` within ``group_cols``.
+
+    Args:
+        time_col: the column that orders rows inside a group (timestamp, date or number).
+        group_cols: the columns that define a group (a series); may be empty for one global series,
+            which Spark then computes on a single partition.
+    """
+
+    def __init__(self, time_col: str, group_cols: Sequence[str]) -> None:
+        if isinstance(group_cols, str):
+            group_cols = [group_cols]
+        self.time_col = time_col
+        self.group_cols: tuple[str, ...] = tuple(group_cols)
+
+    # One method per feature, each a thin wrapper over compute().
+    def delta(
+        self, df: DataFrame, value_col: str, periods: int = 1, output_col: str | None = None
+    ) -> DataFrame:
+        """Add ``x - x.shift(periods)`` per group."""
+        return self.compute(df, [TrendFeature("delta", value_col, periods=periods, output_col=output_col)])
+
+    def pct_change(
+        self, df: DataFrame, value_col: str, periods: int = 1, output_col: str | None = None
+    ) -> DataFrame:
+        """Add ``x / x.shift(periods) - 1`` per group; a zero denominator gives null (pandas gives ±inf/NaN)."""
+        return self.compute(
+            df, [TrendFeature("pct_change", value_col, periods=periods, output_col=output_col)]
+        )
+
+    def momentum(
+        self, df: DataFrame, value_col: str, window: int, output_col: str | None = None
+    ) -> DataFrame:
+        """Add ``x`` minus its rolling mean over ``window`` rows (partial windows allowed)."""
+        return self.compute(df, [TrendFeature("momentum", value_col, window=window, output_col=output_col)])
+
+    def volatility(
+        self, df: DataFrame, value_col: str, window: int, kind: str = "std", output_col: str | None = None
+    ) -> DataFrame:
+        """Add the rolling sample std (ddof 1, >= 2 values), or with ``kind="cv"`` std / rolling mean."""
+        feature = TrendFeature(
+            "volatility", value_col, window=window, volatility_kind=kind, output_col=output_col
+        )
+        return self.compute(df, [feature])
+
+    def trend_slope(
+        self, df: DataFrame, value_col: str, window: int, output_col: str | None = None
+    ) -> DataFrame:
+        """Add the least-squares slope of the window's non-null values against row position (>= 2 values)."""
+        return self.compute(
+            df, [TrendFeature("trend_slope", value_col, window=window, output_col=output_col)]
+        )
+
+    def rolling_rank(
+        self, df: DataFrame, value_col: str, window: int, output_col: str | None = None
+    ) -> DataFrame:
+        """Add the percentile rank (average ties, rank / count) of the current value inside its window."""
+        return self.compute(
+            df, [TrendFeature("rolling_rank", value_col, window=window, output_col=output_col)]
+        )
+
+    def minmax_range(
+        self, df: DataFrame, value_col: str, window: int, output_col: str | None = None
+    ) -> DataFrame:
+        """Add the rolling max minus the rolling min over ``window`` rows (partial windows allowed)."""
+        return self.compute(
+            df, [TrendFeature("minmax_range", value_col, window=window, output_col=output_col)]
+        )
+
+    def compute(self, df: DataFrame, features: Sequence[TrendFeature]) -> DataFrame:
+        """Add every feature in ``features`` to ``df`` in one pass (one shuffle, one sort).
+
+        Raises:
+            FeatureInputError: a missing or non-numeric column, or a duplicate/clashing output name.
+        """
+        self._check(df, features)
+        if not features:
+            return df
+        ordered = self._ordered()
+        needs_position = any(f.kind == "trend_slope" for f in features)
+        base = df
+        if needs_position:
+            # The slope needs a row position; row_number over the same spec adds no shuffle or sort.
+            base = df.withColumn(_ROW_POSITION, F.row_number().over(ordered).cast("double"))
+        exprs = [self._expr(f, ordered).alias(f.name) for f in features]
+        out = base.select(*[col(c) for c in base.columns], *exprs)
+        return out.drop(_ROW_POSITION) if needs_position else out
+
+    def _ordered(self) -> WindowSpec:
+        return Window.partitionBy(*[col(c) for c in self.group_cols]).orderBy(col(self.time_col))
+
+    def _check(self, df: DataFrame, features: Sequence[TrendFeature]) -> None:
+        require_columns(df, [self.time_col, *self.group_cols], "TemporalTrendFeatures")
+        names: set[str] = set()
+        for feature in features:
+            if not isinstance(feature, TrendFeature):
+                raise FeatureInputError(f"features must be TrendFeature instances, got {feature!r}")
+            require_numeric(df, feature.value_col, f"{feature.kind}: value_col")
+            if feature.name in names or feature.name in df.columns:
+                raise FeatureInputError(
+                    f"{feature.kind}: output column '{feature.name}' already exists; choose another output_col"
+                )
+            names.add(feature.name)
+
+    def _expr(self, feature: TrendFeature, ordered: WindowSpec) -> Column:
+        x = as_double(feature.value_col)
+        kind = feature.kind
+        if kind == "delta":
+            return x - F.lag(x, feature.periods).over(ordered)
+        if kind == "pct_change":
+            # try_divide gives null for a zero denominator in both ANSI modes (Spark 4 raises on x/0).
+            return F.try_divide(x, F.lag(x, feature.periods).over(ordered)) - F.lit(1.0)
+        assert feature.window is not None
+        frame = ordered.rowsBetween(-(feature.window - 1), Window.currentRow)
+        if kind == "momentum":
+            return x - F.avg(x).over(frame)
+        if kind == "minmax_range":
+            return F.max(x).over(frame) - F.min(x).over(frame)
+        if kind == "volatility":
+            std = F.when(F.count(x).over(frame) >= 2, F.stddev_samp(x).over(frame))
+            return std if feature.volatility_kind == "std" else F.try_divide(std, F.avg(x).over(frame))
+        if kind == "trend_slope":
+            enough = F.count(x).over(frame) >= 2
+            return F.when(enough, F.regr_slope(x, F.col(_ROW_POSITION)).over(frame))
+        return _rolling_rank(x, ordered, feature.window)
+
+
+def _rolling_rank(x: Column, ordered: WindowSpec, window: int) -> Column:
+    """Average-tie rank of the current value among the window's non-null values, divided by their count.
+
+    Built from ``window - 1`` lags (offset functions, O(1) per row each) instead of collecting the
+    window into an array: rank = 1 + #smaller + #equal / 2, counting the earlier rows only.
+    """
+    zero = F.lit(0.0)
+    smaller: Column = zero
+    equal: Column = zero
+    present: Column = F.lit(1.0)
+    for k in range(1, window):
+        prev = F.lag(x, k).over(ordered)
+        smaller = smaller + F.when(prev < x, 1.0).otherwise(zero)
+        equal = equal + F.when(prev == x, 1.0).otherwise(zero)
+        present = present + F.when(prev.isNotNull(), 1.0).otherwise(zero)
+    rank = F.lit(1.0) + smaller + equal / F.lit(2.0)
+    return F.when(x.isNotNull(), rank / present)
