@@ -1,4 +1,4 @@
-"""Input checks shared by the feature modules: clear errors naming the field, the value and what is allowed."""
+"""Input checks shared by the feature modules: errors name the field, the value and what is allowed."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def require_numeric(df: DataFrame, name: str, role: str) -> None:
     dtype = column_type(df, name)
     if not isinstance(dtype, (NumericType, BooleanType)):
         raise FeatureInputError(
-            f"{role}: column '{name}' has type {dtype.simpleString()}; a numeric (or boolean) column is required"
+            f"{role}: column '{name}' has type {dtype.simpleString()}; "
+            "a numeric (or boolean) column is required"
         )
 
 

@@ -132,7 +132,7 @@ class TemporalTrendFeatures:
     def pct_change(
         self, df: DataFrame, value_col: str, periods: int = 1, output_col: str | None = None
     ) -> DataFrame:
-        """Add ``x / x.shift(periods) - 1`` per group; a zero denominator gives null (pandas gives ±inf/NaN)."""
+        """Add ``x / x.shift(periods) - 1`` per group; a zero denominator gives null (pandas: ±inf)."""
         return self.compute(
             df, [TrendFeature("pct_change", value_col, periods=periods, output_col=output_col)]
         )
@@ -207,7 +207,8 @@ class TemporalTrendFeatures:
             require_numeric(df, feature.value_col, f"{feature.kind}: value_col")
             if feature.name in names or feature.name in df.columns:
                 raise FeatureInputError(
-                    f"{feature.kind}: output column '{feature.name}' already exists; choose another output_col"
+                    f"{feature.kind}: output column '{feature.name}' already exists; "
+                    "choose another output_col"
                 )
             names.add(feature.name)
 
