@@ -46,10 +46,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
       coverageReporters: ['text-summary', 'lcov'],
     },
   },
-  tsconfigDev: {
-    include: ['examples/**/*.ts', 'bench/**/*.ts'],
-    compilerOptions: {},
-  },
   gitignore: [
     '/jobs/.venv*/',
     '/jobs/**/__pycache__/',

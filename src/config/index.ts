@@ -1,0 +1,6 @@
+export * from './types';
+export * from './spark-configuration';
+export { SparkRelease, EmrRelease, EmrReleaseFeatures, resolveEmrRelease, resolveSparkVersion, knownEmrReleaseLabels, DEFAULT_EMR_RELEASE, DEFAULT_KUBERNETES_SPARK_VERSION } from './releases';
+export { EmrWorkerRule, emrWorkerRules, emrWorkerSizes, EMR_STANDARD_DISK_GB, EMR_SHUFFLE_OPTIMIZED_DISK_GB } from './emr-serverless-workers';
+export { parseSizeMiB, formatJvmSize, formatKubernetesQuantity } from './sizes';
+export { connectorPackages } from './storage-properties';

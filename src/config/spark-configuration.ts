@@ -1,0 +1,348 @@
+import { Token } from 'aws-cdk-lib';
+import { invalidValue } from './errors';
+import { validateOverride } from './overrides';
+import { quoteShellWord } from './quoting';
+import { SparkRelease } from './releases';
+import { formatJvmSize } from './sizes';
+import { s3aProperties } from './storage-properties';
+import { checkMemoryOverride, DEFAULT_EMR_DISK_GB, resolveTuning, ResolvedTuning } from './tuning-rules';
+import {
+  ConfigEntry, DeploymentTarget, DiskType, EmrConfigurationClassification, PropertyKind, ResourceSizing,
+  SparkOperatorConf, SparkTuningProps,
+} from './types';
+
+const HADOOP_PREFIX = 'spark.hadoop.';
+
+/**
+ * Keys the Spark Operator carries in typed `spec` fields (cores, memory, instances, dynamic allocation);
+ * they are left out of `sparkConf` so that the spec is the one place they are set.
+ */
+export const OPERATOR_SPEC_KEYS: readonly string[] = [
+  'spark.driver.cores', 'spark.executor.cores',
+  'spark.driver.memory', 'spark.executor.memory',
+  'spark.driver.memoryOverhead', 'spark.executor.memoryOverhead',
+  'spark.executor.instances',
+  'spark.kubernetes.driver.request.cores', 'spark.kubernetes.executor.request.cores',
+  'spark.kubernetes.driver.limit.cores', 'spark.kubernetes.executor.limit.cores',
+  'spark.dynamicAllocation.enabled', 'spark.dynamicAllocation.initialExecutors',
+  'spark.dynamicAllocation.minExecutors', 'spark.dynamicAllocation.maxExecutors',
+  'spark.dynamicAllocation.shuffleTracking.enabled', 'spark.dynamicAllocation.shuffleTracking.timeout',
+];
+
+/** Collects properties in order, each with its reason. */
+class PropertyList {
+  private readonly entries = new Map<string, ConfigEntry>();
+
+  public spark(key: string, value: string | number | boolean, reason: string): void {
+    this.entries.set(key, { key, value: String(value), reason, kind: PropertyKind.SPARK });
+  }
+
+  public hadoop(key: string, value: string | number | boolean, reason: string): void {
+    const full = HADOOP_PREFIX + key;
+    this.entries.set(full, { key: full, value: String(value), reason, kind: PropertyKind.HADOOP });
+  }
+
+  public set(entry: ConfigEntry): void {
+    this.entries.set(entry.key, entry);
+  }
+
+  public get(key: string): ConfigEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  public list(): ConfigEntry[] {
+    return [...this.entries.values()];
+  }
+}
+
+/**
+ * The tuned Spark configuration for one workload on one target: every Spark and Hadoop property with
+ * the reason for its value, and the renderers for EMR Serverless, the Spark Operator and local runs.
+ *
+ * @example
+ * const config = SparkConfiguration.tune({
+ *   target: DeploymentTarget.EMR_SERVERLESS,
+ *   release: 'emr-7.12.0',
+ *   executor: { cpu: 4, memoryGb: 16 },
+ *   inputSizeGb: 200,
+ * });
+ * config.toSparkSubmitParameters(); // '--conf spark.executor.cores=4 --conf spark.executor.memory=14848m ...'
+ */
+export class SparkConfiguration {
+  /**
+   * Tunes a configuration. Throws at once, naming the field, the value and what is allowed, when a
+   * prop or an override is invalid. Unresolved CDK tokens are not validated.
+   */
+  public static tune(props: SparkTuningProps): SparkConfiguration {
+    return new SparkConfiguration(props);
+  }
+
+  /** Where the configuration runs. */
+  public readonly target: DeploymentTarget;
+  /** The release and what it runs. */
+  public readonly release: SparkRelease;
+  /** How each executor is sized. */
+  public readonly executor: ResourceSizing;
+  /** How the driver is sized. */
+  public readonly driver: ResourceSizing;
+  /** Shuffle partitions chosen. */
+  public readonly shufflePartitions: number;
+  /** Fixed executor count, when dynamic allocation is off. */
+  public readonly executorInstances?: number;
+  /** The dynamic allocation cap (when dynamic allocation is on). */
+  public readonly maxExecutors: number;
+  /** The props this configuration was tuned from. */
+  public readonly props: SparkTuningProps;
+
+  private readonly properties_: PropertyList;
+
+  private constructor(props: SparkTuningProps) {
+    const tuning = resolveTuning(props);
+    this.props = props;
+    this.target = tuning.target;
+    this.release = tuning.release;
+    this.shufflePartitions = tuning.shufflePartitions;
+    this.executorInstances = tuning.executorInstances;
+    this.maxExecutors = tuning.maxExecutors;
+    this.properties_ = tunedProperties(tuning);
+    applyOverrides(this.properties_, props.overrides ?? {}, tuning);
+    this.executor = sizingFrom(tuning.executorCores, tuning.executorShape.cpu, tuning.executorFit, this.properties_, 'executor', tuning);
+    this.driver = sizingFrom(tuning.driverCores, tuning.driverShape.cpu, tuning.driverFit, this.properties_, 'driver', tuning);
+  }
+
+  /** A new configuration with more overrides on top of this one's (for one job among many). */
+  public withOverrides(overrides: { [key: string]: string }): SparkConfiguration {
+    return SparkConfiguration.tune({ ...this.props, overrides: { ...(this.props.overrides ?? {}), ...overrides } });
+  }
+
+  /** Every property with its value and reason, in a stable order. */
+  public entries(): ConfigEntry[] {
+    return this.properties_.list().map(e => ({ ...e }));
+  }
+
+  /** Every property as Spark reads it (Hadoop keys with the `spark.hadoop.` prefix). */
+  public properties(): { [key: string]: string } {
+    return Object.fromEntries(this.properties_.list().map(e => [e.key, e.value]));
+  }
+
+  /** The reason for every property's value. */
+  public reasons(): { [key: string]: string } {
+    return Object.fromEntries(this.properties_.list().map(e => [e.key, e.reason]));
+  }
+
+  /** The value of one property, or undefined. Hadoop keys may be given with or without `spark.hadoop.`. */
+  public get(key: string): string | undefined {
+    return (this.properties_.get(key) ?? this.properties_.get(HADOOP_PREFIX + key))?.value;
+  }
+
+  /**
+   * `sparkSubmitParameters` for EMR Serverless StartJobRun: `--conf key=value` pairs, each value quoted
+   * for a POSIX shell when it holds spaces or shell characters.
+   */
+  public toSparkSubmitParameters(): string {
+    return this.properties_.list().map(e => `--conf ${quoteShellWord(`${e.key}=${e.value}`)}`).join(' ');
+  }
+
+  /** The EMR Serverless `spark-defaults` classification (application or job `applicationConfiguration`). */
+  public toEmrSparkDefaults(): EmrConfigurationClassification {
+    return { classification: 'spark-defaults', properties: this.properties() };
+  }
+
+  /**
+   * The Spark Operator's `sparkConf` and `hadoopConf`: Hadoop keys without their prefix in `hadoopConf`,
+   * and the keys of `OPERATOR_SPEC_KEYS` left to the typed spec fields.
+   */
+  public toSparkOperatorConf(): SparkOperatorConf {
+    const sparkConf: { [key: string]: string } = {};
+    const hadoopConf: { [key: string]: string } = {};
+    for (const e of this.properties_.list()) {
+      if (e.kind === PropertyKind.HADOOP) {
+        hadoopConf[e.key.slice(HADOOP_PREFIX.length)] = e.value;
+      } else if (!OPERATOR_SPEC_KEYS.includes(e.key)) {
+        sparkConf[e.key] = e.value;
+      }
+    }
+    return { sparkConf, hadoopConf };
+  }
+
+  /** A `spark-defaults.conf` file for local runs (`SPARK_CONF_DIR`), each property under its reason. */
+  public toSparkDefaultsConf(): string {
+    const lines = [
+      `# spark-defaults.conf rendered by spark-deploy for ${this.target} (${this.release.label}, Spark ${this.release.sparkVersion})`,
+    ];
+    for (const e of this.properties_.list()) {
+      lines.push(`# ${e.reason.replace(/\n/g, ' ')}`);
+      lines.push(`${e.key} ${e.value}`);
+    }
+    return lines.join('\n') + '\n';
+  }
+
+  /** A plain object for JSON output: target, release, properties and reasons. */
+  public toJson(): any {
+    return {
+      target: this.target,
+      release: this.release.label,
+      sparkVersion: this.release.sparkVersion,
+      executor: this.executor,
+      driver: this.driver,
+      properties: this.properties(),
+      reasons: this.reasons(),
+    };
+  }
+}
+
+function sizingFrom(cores: number, cpu: number, fit: ResolvedTuning['executorFit'], props: PropertyList, role: 'executor' | 'driver', tuning: ResolvedTuning): ResourceSizing {
+  const heapText = props.get(`spark.${role}.memory`)?.value ?? formatJvmSize(fit.heapMiB);
+  const heapMiB = Token.isUnresolved(heapText) ? fit.heapMiB : parseJvm(heapText);
+  const overheadText = props.get(`spark.${role}.memoryOverhead`)?.value;
+  const overheadMiB = overheadText && !Token.isUnresolved(overheadText)
+    ? parseJvm(overheadText)
+    : Math.max(384, Math.ceil(tuning.overheadFactor * heapMiB));
+  const coresText = props.get(`spark.${role}.cores`)?.value;
+  const finalCores = coresText && !Token.isUnresolved(coresText) ? Number(coresText) : cores;
+  const extra = role === 'executor' ? fit.extraMiB : 0;
+  return {
+    cores: finalCores,
+    cpu,
+    heapMiB,
+    overheadMiB,
+    extraMiB: extra,
+    containerMiB: fit.containerMiB,
+    unusedMiB: fit.containerMiB - heapMiB - overheadMiB - extra,
+    memory: formatJvmSize(heapMiB),
+    memoryOverhead: formatJvmSize(overheadMiB),
+  };
+}
+
+function parseJvm(text: string): number {
+  const m = /^(\d+)([kmgt]?)b?$/i.exec(text.trim());
+  if (!m) throw invalidValue('memory', text, 'expected a JVM size such as 4096m or 4g');
+  const unit = (m[2] || 'm').toLowerCase();
+  const scale: Record<string, number> = { k: 1 / 1024, m: 1, g: 1024, t: 1024 * 1024 };
+  return Number(m[1]) * scale[unit];
+}
+
+function tunedProperties(t: ResolvedTuning): PropertyList {
+  const p = new PropertyList();
+  const isEmr = t.target === DeploymentTarget.EMR_SERVERLESS;
+  const workerWord = isEmr ? 'worker' : 'pod';
+  const factorText = `max(384 MiB, ${t.overheadFactor} × heap)`;
+  const factorWhy = t.overheadFactor > 0.1
+    ? 'Python-heavy: 40% overhead, Spark\'s own factor for non-JVM jobs on Kubernetes'
+    : '10% overhead, the EMR Serverless and Spark JVM default';
+
+  // ---- Resources: one executor per worker/pod, sized to fill it (facts §1.1, §2.1).
+  p.spark('spark.executor.cores', t.executorCores, `one executor per ${t.executorShape.cpu}-vCPU ${workerWord} uses all of its vCPU`);
+  p.spark('spark.executor.memory', formatJvmSize(t.executorFit.heapMiB),
+    `largest 64 MiB-aligned heap with heap + ${factorText}${t.offHeapMiB ? ` + ${t.offHeapMiB} MiB off-heap` : ''} <= the ${t.executorShape.memoryGb} GB ${workerWord} (${factorWhy}); ${t.executorFit.unusedMiB} MiB unused`);
+  p.spark('spark.driver.cores', t.driverCores, `the driver ${workerWord} has ${t.driverShape.cpu} vCPU`);
+  p.spark('spark.driver.memory', formatJvmSize(t.driverFit.heapMiB),
+    `largest 64 MiB-aligned heap with heap + ${factorText} <= the ${t.driverShape.memoryGb} GB driver ${workerWord}; ${t.driverFit.unusedMiB} MiB unused`);
+  if (isEmr) {
+    if (t.overheadFactor !== 0.1) {
+      p.spark('spark.emr-serverless.memoryOverheadFactor', t.overheadFactor,
+        'EMR Serverless adds this share of the heap to each container (default 0.1); Python-heavy jobs need more');
+    }
+    for (const [role, shape] of [['driver', t.driverShape], ['executor', t.executorShape]] as const) {
+      p.spark(`spark.emr-serverless.${role}.disk`, `${shape.diskGb ?? DEFAULT_EMR_DISK_GB}G`,
+        shape.diskGb === undefined ? 'EMR Serverless default disk; standard disk is free up to 20 GB per worker' : `the ${role} worker's disk`);
+      if (shape.diskType === DiskType.SHUFFLE_OPTIMIZED) {
+        p.spark(`spark.emr-serverless.${role}.disk.type`, 'shuffle_optimized', 'shuffle-optimized disk (GP3-class IOPS), EMR 7.1.0+');
+      }
+    }
+  } else {
+    // The pod request equals its limit: overhead is what the pod holds beyond heap and off-heap.
+    p.spark('spark.executor.memoryOverhead', formatJvmSize(t.executorFit.containerMiB - t.executorFit.heapMiB - t.offHeapMiB),
+      `the rest of the ${t.executorShape.memoryGb} GB pod above heap${t.offHeapMiB ? ' and off-heap' : ''} (>= ${factorText}), so the pod request = limit is exactly the pod size`);
+    p.spark('spark.driver.memoryOverhead', formatJvmSize(t.driverFit.containerMiB - t.driverFit.heapMiB),
+      `the rest of the ${t.driverShape.memoryGb} GB driver pod above the heap (>= ${factorText})`);
+    p.spark('spark.kubernetes.executor.request.cores', String(t.executorShape.cpu), 'the pod\'s CPU request equals its limit (Guaranteed QoS)');
+    p.spark('spark.kubernetes.executor.limit.cores', String(t.executorShape.cpu), 'the pod\'s CPU limit equals its request');
+    p.spark('spark.kubernetes.driver.request.cores', String(t.driverShape.cpu), 'the driver pod\'s CPU request equals its limit');
+    p.spark('spark.kubernetes.driver.limit.cores', String(t.driverShape.cpu), 'the driver pod\'s CPU limit equals its request');
+  }
+  if (t.offHeapMiB > 0) {
+    p.spark('spark.memory.offHeap.enabled', true, 'off-heap memory was requested');
+    p.spark('spark.memory.offHeap.size', formatJvmSize(t.offHeapMiB), 'requested off-heap memory, counted inside the container');
+  }
+
+  // ---- Executors: fixed, or dynamic with a cap.
+  if (t.executorInstances !== undefined) {
+    p.spark('spark.dynamicAllocation.enabled', false, 'a fixed executor count was requested');
+    p.spark('spark.executor.instances', t.executorInstances, 'the requested fixed executor count');
+  } else {
+    p.spark('spark.dynamicAllocation.enabled', true, 'executors follow the work; idle ones are released');
+    p.spark('spark.dynamicAllocation.minExecutors', 0, 'release every idle executor between stages');
+    p.spark('spark.dynamicAllocation.maxExecutors', t.maxExecutors,
+      t.inputSizeGb === undefined
+        ? 'a cap against runaway cost (EMR\'s own default is unbounded since 6.10); input size unknown'
+        : `about 4 waves of ${t.executorCores}-core executors over ${t.inputSizeGb} GB in 128 MB tasks (2 to 50)`);
+    p.spark('spark.dynamicAllocation.executorIdleTimeout', '60s', 'release an executor after a minute idle');
+    if (!isEmr) {
+      p.spark('spark.dynamicAllocation.shuffleTracking.enabled', true,
+        'Kubernetes has no external shuffle service: keep executors holding shuffle data alive');
+    }
+  }
+
+  // ---- SQL shuffle and AQE (facts §3; Spark docs sql-performance-tuning).
+  p.spark('spark.sql.shuffle.partitions', t.shufflePartitions,
+    `max(2 × ${t.executorCores * (t.executorInstances ?? t.maxExecutors)} cores${t.inputSizeGb !== undefined ? `, ${t.inputSizeGb} GB / 128 MB` : ''}), a multiple of the cores; AQE coalesces small ones`);
+  p.spark('spark.sql.adaptive.enabled', true, 'adaptive query execution re-plans from runtime statistics');
+  p.spark('spark.sql.adaptive.coalescePartitions.enabled', true, 'merge small shuffle partitions after each stage');
+  p.spark('spark.sql.adaptive.coalescePartitions.parallelismFirst', false,
+    'honour the advisory size instead of maximising parallelism (the Spark docs recommend false)');
+  p.spark('spark.sql.adaptive.advisoryPartitionSizeInBytes', `${128}m`, '~128 MB per shuffle partition (AWS EMR best practices)');
+  p.spark('spark.sql.adaptive.skewJoin.enabled', true, 'split skewed partitions in sort-merge joins');
+  p.spark('spark.sql.adaptive.skewJoin.skewedPartitionFactor', 5, 'a partition is skewed above 5× the median (Spark default, made explicit)');
+  p.spark('spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes', '256m', 'and above 256 MB, which must exceed the advisory size');
+
+  // ---- Serialization and Python interchange.
+  p.spark('spark.serializer', 'org.apache.spark.serializer.KryoSerializer', 'Kryo is faster and smaller than Java serialization for RDD and shuffle data');
+  p.spark('spark.kryoserializer.buffer.max', '256m', 'room for large records without KryoException (must stay < 2048m)');
+  p.spark('spark.sql.execution.arrow.pyspark.enabled', true, 'Arrow for toPandas/createDataFrame between the JVM and Python');
+  p.spark('spark.sql.execution.arrow.pyspark.fallback.enabled', true, 'fall back to the non-Arrow path for types Arrow cannot carry');
+
+  // ---- Storage.
+  for (const entry of s3aProperties(t)) p.set(entry);
+
+  // ---- Delta Lake.
+  if (t.deltaLake) {
+    p.spark('spark.sql.extensions', 'io.delta.sql.DeltaSparkSessionExtension', 'Delta Lake SQL support');
+    p.spark('spark.sql.catalog.spark_catalog', 'org.apache.spark.sql.delta.catalog.DeltaCatalog', 'Delta Lake tables in the session catalog');
+    if (isEmr) {
+      p.spark('spark.jars', '/usr/share/aws/delta/lib/delta-spark.jar,/usr/share/aws/delta/lib/delta-storage.jar',
+        'the Delta Lake jars EMR ships on every worker');
+    }
+  }
+  return p;
+}
+
+function applyOverrides(props: PropertyList, overrides: { [key: string]: string }, t: ResolvedTuning): void {
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
+    throw invalidValue('overrides', overrides, 'expected a map of property names to string values');
+  }
+  const normalized = Object.entries(overrides).map(([key, value]) => validateOverride(key, value, t.target));
+  for (const o of normalized) {
+    props.set({ key: o.key, value: o.value, reason: 'user override', kind: o.kind });
+  }
+  // A memory override must still fit its container.
+  for (const role of ['executor', 'driver'] as const) {
+    const memory = overrides[`spark.${role}.memory`];
+    if (memory !== undefined && !Token.isUnresolved(memory)) {
+      const fit = role === 'executor' ? t.executorFit : t.driverFit;
+      const overhead = t.target === DeploymentTarget.KUBERNETES ? overrides[`spark.${role}.memoryOverhead`] : undefined;
+      checkMemoryOverride(`overrides['spark.${role}.memory']`, memory, fit, t.overheadFactor, overhead);
+      if (t.target === DeploymentTarget.KUBERNETES && overhead === undefined) {
+        // Keep the pod exact: the overhead takes what the new heap leaves.
+        const heap = parseJvm(memory);
+        props.spark(`spark.${role}.memoryOverhead`, formatJvmSize(fit.containerMiB - heap - (role === 'executor' ? t.offHeapMiB : 0)),
+          `the rest of the pod above the overridden heap`);
+      }
+    }
+    const cores = overrides[`spark.${role}.cores`];
+    const shape = role === 'executor' ? t.executorShape : t.driverShape;
+    if (cores !== undefined && !Token.isUnresolved(cores) && Number(cores) > Math.ceil(shape.cpu)) {
+      throw invalidValue(`overrides['spark.${role}.cores']`, cores, `at most the ${role} ${t.target === DeploymentTarget.EMR_SERVERLESS ? 'worker' : 'pod'}'s ${shape.cpu} vCPU`);
+    }
+  }
+}

@@ -1,0 +1,183 @@
+import { Token } from 'aws-cdk-lib';
+import { invalidValue } from './errors';
+import { EMR_STANDARD_DISK_GB, emrWorkerRule, validateEmrWorkerDisk, validateEmrWorkerMemory } from './emr-serverless-workers';
+import { checkHeapFits, fitHeap, MemoryFit } from './memory';
+import { DEFAULT_EMR_RELEASE, DEFAULT_KUBERNETES_SPARK_VERSION, EmrRelease, resolveEmrRelease, resolveSparkVersion, SparkRelease } from './releases';
+import { parseSizeMiB, requireInteger } from './sizes';
+import { DeploymentTarget, DiskType, StorageKind, StorageOptions, SparkTuningProps, WorkerShape } from './types';
+
+/** Memory overhead factors (facts-spark-tuning.md §1.1, §2.1). */
+export const JVM_OVERHEAD_FACTOR = 0.1;
+/** Spark's default overhead factor for non-JVM (PySpark) jobs on Kubernetes. */
+export const NON_JVM_OVERHEAD_FACTOR = 0.4;
+/** AQE advisory size and the share of input one shuffle partition should carry (AWS EMR BP: ~128 MB). */
+export const ADVISORY_PARTITION_MIB = 128;
+/** The driver default cap: it plans and collects; executors do the work. */
+const DEFAULT_DRIVER_CAP = { cpu: 4, memoryGb: 16 };
+
+/** Everything the rules derive from the props, before rendering properties. */
+export interface ResolvedTuning {
+  readonly target: DeploymentTarget;
+  readonly release: SparkRelease;
+  readonly emr?: EmrRelease;
+  readonly executorShape: WorkerShape;
+  readonly driverShape: WorkerShape;
+  readonly executorCores: number;
+  readonly driverCores: number;
+  readonly executorFit: MemoryFit;
+  readonly driverFit: MemoryFit;
+  readonly overheadFactor: number;
+  readonly offHeapMiB: number;
+  readonly storage: StorageOptions;
+  readonly executorInstances?: number;
+  readonly maxExecutors: number;
+  readonly shufflePartitions: number;
+  readonly inputSizeGb?: number;
+  readonly deltaLake: boolean;
+  readonly includeConnectorPackages: boolean;
+}
+
+function isUnresolved(value: unknown): boolean {
+  return Token.isUnresolved(value);
+}
+
+function validateShape(target: DeploymentTarget, field: string, shape: WorkerShape, emr?: EmrRelease): void {
+  if (shape === undefined || shape === null || typeof shape !== 'object') {
+    throw invalidValue(field, shape, 'expected a worker shape { cpu, memoryGb }');
+  }
+  if (isUnresolved(shape.cpu) || isUnresolved(shape.memoryGb)) return;
+  if (target === DeploymentTarget.EMR_SERVERLESS) {
+    emrWorkerRule(`${field}.cpu`, shape.cpu);
+    validateEmrWorkerMemory(`${field}.memoryGb`, shape.cpu, shape.memoryGb);
+    const shuffleOptimized = shape.diskType === DiskType.SHUFFLE_OPTIMIZED;
+    if (shuffleOptimized && emr && !emr.shuffleOptimizedDisks) {
+      throw invalidValue(`${field}.diskType`, shape.diskType, `shuffle-optimized disks need EMR 7.1.0 or later (release is ${emr.label})`);
+    }
+    if (shape.diskGb !== undefined && !isUnresolved(shape.diskGb)) {
+      validateEmrWorkerDisk(`${field}.diskGb`, shape.diskGb, shuffleOptimized);
+    }
+  } else {
+    if (typeof shape.cpu !== 'number' || !Number.isFinite(shape.cpu) || shape.cpu < 1) {
+      throw invalidValue(`${field}.cpu`, shape.cpu, 'a pod needs at least 1 vCPU (fractions such as 3.5 are allowed)');
+    }
+    if (typeof shape.memoryGb !== 'number' || !Number.isFinite(shape.memoryGb) || shape.memoryGb <= 0) {
+      throw invalidValue(`${field}.memoryGb`, shape.memoryGb, 'expected the pod memory in GB, a positive number');
+    }
+    if (shape.diskGb !== undefined || shape.diskType !== undefined) {
+      throw invalidValue(`${field}.diskGb`, shape.diskGb ?? shape.diskType, 'disk size and type apply to EMR Serverless workers only; mount volumes on Kubernetes');
+    }
+  }
+}
+
+function resolveStorage(storage: StorageOptions | undefined): StorageOptions {
+  const resolved = storage ?? { kind: StorageKind.S3 };
+  if (!Object.values(StorageKind).includes(resolved.kind)) {
+    throw invalidValue('storage.kind', resolved.kind, `expected one of ${Object.values(StorageKind).join(', ')}`);
+  }
+  if (resolved.kind === StorageKind.S3_COMPATIBLE) {
+    const endpoint = resolved.endpoint;
+    if (endpoint === undefined) {
+      throw invalidValue('storage.endpoint', endpoint, 'an S3-compatible store needs its endpoint URL, e.g. http://127.0.0.1:9000');
+    }
+    if (!isUnresolved(endpoint) && !/^https?:\/\/[^\s/]+(\/.*)?$/.test(endpoint)) {
+      throw invalidValue('storage.endpoint', endpoint, 'expected an http:// or https:// URL such as http://127.0.0.1:9000');
+    }
+  } else if (resolved.endpoint !== undefined && resolved.kind === StorageKind.LOCAL) {
+    throw invalidValue('storage.endpoint', resolved.endpoint, 'an endpoint applies to S3 or S3-compatible storage only');
+  }
+  if (resolved.region !== undefined && !isUnresolved(resolved.region) && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(resolved.region)) {
+    throw invalidValue('storage.region', resolved.region, 'expected an AWS region name such as us-east-1');
+  }
+  return resolved;
+}
+
+function optionalCount(field: string, value: number | undefined, min: number): number | undefined {
+  if (value === undefined || isUnresolved(value)) return undefined;
+  return requireInteger(field, value, min);
+}
+
+/** Applies the rules: validates the props and derives sizes, partitions and executor counts. */
+export function resolveTuning(props: SparkTuningProps): ResolvedTuning {
+  if (!props || !Object.values(DeploymentTarget).includes(props.target)) {
+    throw invalidValue('target', props?.target, `expected one of ${Object.values(DeploymentTarget).join(', ')}`);
+  }
+  const target = props.target;
+  const isEmr = target === DeploymentTarget.EMR_SERVERLESS;
+  const emr = isEmr ? resolveEmrRelease(props.release ?? DEFAULT_EMR_RELEASE, 'release') : undefined;
+  const release = emr ?? resolveSparkVersion(props.release ?? DEFAULT_KUBERNETES_SPARK_VERSION, 'release');
+
+  validateShape(target, 'executor', props.executor, emr);
+  const driverShape = props.driver ?? defaultDriverShape(props.executor, target);
+  validateShape(target, 'driver', driverShape, emr);
+
+  if (props.inputSizeGb !== undefined && (!Number.isFinite(props.inputSizeGb) || props.inputSizeGb < 0)) {
+    throw invalidValue('inputSizeGb', props.inputSizeGb, 'expected a size in GB, zero or more');
+  }
+  const executorInstances = optionalCount('executorInstances', props.executorInstances, 1);
+  const explicitMax = optionalCount('maxExecutors', props.maxExecutors, 1);
+  if (executorInstances !== undefined && explicitMax !== undefined) {
+    throw invalidValue('maxExecutors', explicitMax, 'set either executorInstances (fixed, no dynamic allocation) or maxExecutors, not both');
+  }
+  const offHeapMiB = props.executorOffHeapMemory === undefined ? 0 : parseSizeMiB('executorOffHeapMemory', props.executorOffHeapMemory);
+  const storage = resolveStorage(props.storage);
+
+  const overheadFactor = props.pythonHeavy ? NON_JVM_OVERHEAD_FACTOR : JVM_OVERHEAD_FACTOR;
+  const executorFit = fitHeap('executor.memoryGb', props.executor.memoryGb * 1024, overheadFactor, offHeapMiB);
+  const driverFit = fitHeap('driver.memoryGb', driverShape.memoryGb * 1024, overheadFactor, 0);
+  const executorCores = Math.max(1, Math.floor(props.executor.cpu));
+  const driverCores = Math.max(1, Math.floor(driverShape.cpu));
+
+  const maxExecutors = explicitMax ?? defaultMaxExecutors(props.inputSizeGb, executorCores);
+  const shufflePartitions = shufflePartitionsFor(executorCores * (executorInstances ?? maxExecutors), props.inputSizeGb);
+
+  return {
+    target, release, emr,
+    executorShape: props.executor, driverShape,
+    executorCores, driverCores, executorFit, driverFit, overheadFactor, offHeapMiB,
+    storage, executorInstances, maxExecutors, shufflePartitions, inputSizeGb: props.inputSizeGb,
+    deltaLake: props.deltaLake ?? false, includeConnectorPackages: props.includeConnectorPackages ?? false,
+  };
+}
+
+function defaultDriverShape(executor: WorkerShape, target: DeploymentTarget): WorkerShape {
+  if (!executor || isUnresolved(executor.cpu) || isUnresolved(executor.memoryGb)) return executor;
+  if (executor.cpu <= DEFAULT_DRIVER_CAP.cpu && executor.memoryGb <= DEFAULT_DRIVER_CAP.memoryGb) {
+    return { cpu: executor.cpu, memoryGb: executor.memoryGb };
+  }
+  // A 4 vCPU / 16 GB worker is valid on EMR Serverless and a reasonable pod.
+  const cpu = Math.min(executor.cpu, DEFAULT_DRIVER_CAP.cpu);
+  let memoryGb = Math.min(executor.memoryGb, DEFAULT_DRIVER_CAP.memoryGb);
+  if (target === DeploymentTarget.EMR_SERVERLESS) {
+    const rule = emrWorkerRule('driver.cpu', cpu);
+    memoryGb = Math.max(rule.minMemoryGb, Math.min(memoryGb, rule.maxMemoryGb));
+  }
+  return { cpu, memoryGb };
+}
+
+/** About four waves of 128 MB tasks over the input, between 2 and 50 executors; 20 when unknown. */
+export function defaultMaxExecutors(inputSizeGb: number | undefined, executorCores: number): number {
+  if (inputSizeGb === undefined) return 20;
+  const tasks = Math.ceil((inputSizeGb * 1024) / ADVISORY_PARTITION_MIB);
+  return Math.min(50, Math.max(2, Math.ceil(tasks / (executorCores * 4))));
+}
+
+/**
+ * Shuffle partitions: at least 2 per core (AWS EMR BP: 1–2× total vCores), and enough for ~128 MB each
+ * over the input; rounded up to a multiple of the cores so waves stay full. AQE coalesces what is too small.
+ */
+export function shufflePartitionsFor(totalCores: number, inputSizeGb: number | undefined): number {
+  const byCores = 2 * totalCores;
+  const byInput = inputSizeGb === undefined ? 0 : Math.ceil((inputSizeGb * 1024) / ADVISORY_PARTITION_MIB);
+  const wanted = Math.max(byCores, byInput);
+  return Math.ceil(wanted / totalCores) * totalCores;
+}
+
+/** Default EMR Serverless disk, GB. */
+export const DEFAULT_EMR_DISK_GB = EMR_STANDARD_DISK_GB.min;
+
+/** Re-checks a user's memory override against the container it must fit. */
+export function checkMemoryOverride(field: string, value: string, fit: MemoryFit, factor: number, overheadOverride?: string): void {
+  const heap = parseSizeMiB(field, value);
+  const overhead = overheadOverride === undefined ? undefined : parseSizeMiB(field.replace(/memory$/, 'memoryOverhead'), overheadOverride);
+  checkHeapFits(field, heap, factor, fit.extraMiB, fit.containerMiB, overhead);
+}
