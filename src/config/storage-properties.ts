@@ -80,6 +80,11 @@ export function s3aProperties(t: ResolvedTuning): ConfigEntry[] {
       'route Spark SQL commits through the S3A committer factory (spark-hadoop-cloud)');
     spark('spark.sql.parquet.output.committer.class', 'org.apache.spark.internal.io.cloud.BindingParquetOutputCommitter',
       'let Parquet writes use the S3A committer instead of the rename-based one');
+    // One job definition serves both targets: s3:// URIs (EMR's scheme) read through S3A here too.
+    hadoop('fs.s3.impl', 'org.apache.hadoop.fs.s3a.S3AFileSystem', 's3:// URIs go through S3A, as on EMR from 7.10, so job arguments are the same on every target');
+    hadoop('fs.AbstractFileSystem.s3.impl', 'org.apache.hadoop.fs.s3a.S3A', 'the FileContext binding of s3:// to S3A');
+    hadoop('mapreduce.outputcommitter.factory.scheme.s3', 'org.apache.hadoop.fs.s3a.commit.S3ACommitterFactory',
+      'the S3A committers for s3:// output too (Hadoop binds only s3a:// by default)');
     hadoop('fs.s3a.aws.credentials.provider', credentialProviders(t.release.hadoopVersion ?? '3.4', storage.kind === StorageKind.S3_COMPATIBLE),
       storage.kind === StorageKind.S3_COMPATIBLE
         ? 'identity from the environment only (environment variables of the runner, IRSA, pod identity, node role); never keys in config'

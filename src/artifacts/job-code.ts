@@ -1,0 +1,159 @@
+import { Token } from 'aws-cdk-lib';
+import { invalidValue } from '../config/errors';
+
+/** How a target addresses a file of the job code. */
+export enum CodeUriScheme {
+  /** `s3://bucket/key`: EMR Serverless (EMRFS before emr-7.10, S3A after). */
+  S3 = 's3',
+  /** `s3a://bucket/key`: open-source Spark's S3 connector (Spark Operator). */
+  S3A = 's3a',
+  /** `local:///path`: a file already inside the Spark image (Spark Operator). */
+  LOCAL = 'local',
+}
+
+/** Properties for `JobCode.fromBucket`. */
+export interface JobCodeBucketProps {
+  /** Name of the bucket holding the code (may be a CDK token). */
+  readonly bucketName: string;
+  /** Key prefix of this version of the code, e.g. `artifacts/spark_jobs/0.1.0/3f2a9c1e`, without a trailing slash. */
+  readonly prefix: string;
+  /** Entry points by name, as paths relative to the prefix: `{ features: 'entrypoints/features.py' }`. */
+  readonly entryPoints: { [name: string]: string };
+  /**
+   * Archives for `--py-files`, relative to the prefix.
+   * @default - none
+   */
+  readonly pyFiles?: string[];
+  /**
+   * The code's version (package version).
+   * @default 'unversioned'
+   */
+  readonly version?: string;
+  /**
+   * The content hash of the code.
+   * @default - unknown
+   */
+  readonly contentHash?: string;
+}
+
+/** Properties for `JobCode.fromImage`. */
+export interface JobCodeImageProps {
+  /** Absolute directory of the code inside the Spark image, e.g. `/opt/spark-jobs`. */
+  readonly root: string;
+  /** Entry points by name, as paths relative to `root`. */
+  readonly entryPoints: { [name: string]: string };
+  /**
+   * Archives for `--py-files`, relative to `root`.
+   * @default - none
+   */
+  readonly pyFiles?: string[];
+  /**
+   * The code's version.
+   * @default 'unversioned'
+   */
+  readonly version?: string;
+}
+
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const RELATIVE_PATH = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9_./-]+$/;
+
+/**
+ * Where a job's code lives: an S3 location (a versioned artifact) or a directory inside the Spark image.
+ * Targets ask it for URIs in the scheme they need, so one job definition serves EMR Serverless and the
+ * Spark Operator.
+ */
+export class JobCode {
+  /** Code in S3 under a version-specific prefix (what `VersionedJobArtifact` uploads). */
+  public static fromBucket(props: JobCodeBucketProps): JobCode {
+    if (!Token.isUnresolved(props.bucketName) && !BUCKET_NAME.test(props.bucketName)) {
+      throw invalidValue('bucketName', props.bucketName, 'expected an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens');
+    }
+    if (!Token.isUnresolved(props.prefix) && (props.prefix.startsWith('/') || props.prefix.endsWith('/') || props.prefix.includes('//'))) {
+      throw invalidValue('prefix', props.prefix, 'expected a key prefix without leading or trailing slashes, e.g. artifacts/spark_jobs/0.1.0/3f2a9c1e');
+    }
+    return new JobCode({ kind: 'bucket', bucketName: props.bucketName, root: props.prefix }, props.entryPoints, props.pyFiles ?? [], props.version ?? 'unversioned', props.contentHash);
+  }
+
+  /** Code baked into the Spark image (Spark Operator only): URIs are `local://`. */
+  public static fromImage(props: JobCodeImageProps): JobCode {
+    if (!props.root.startsWith('/') || props.root.endsWith('/')) {
+      throw invalidValue('root', props.root, 'expected an absolute directory without a trailing slash, e.g. /opt/spark-jobs');
+    }
+    return new JobCode({ kind: 'image', root: props.root }, props.entryPoints, props.pyFiles ?? [], props.version ?? 'unversioned', undefined);
+  }
+
+  /** The code's version. */
+  public readonly version: string;
+  /** The content hash, when known. */
+  public readonly contentHash?: string;
+  /** The bucket, for S3 code. */
+  public readonly bucketName?: string;
+  /** The key prefix (S3) or directory (image). */
+  public readonly root: string;
+
+  private readonly entryPoints: { [name: string]: string };
+  private readonly pyFiles: string[];
+  private readonly kind: 'bucket' | 'image';
+
+  private constructor(location: { kind: 'bucket' | 'image'; bucketName?: string; root: string },
+    entryPoints: { [name: string]: string }, pyFiles: string[], version: string, contentHash?: string) {
+    if (!entryPoints || Object.keys(entryPoints).length === 0) {
+      throw invalidValue('entryPoints', entryPoints, 'expected at least one entry point, e.g. { features: \'entrypoints/features.py\' }');
+    }
+    for (const [name, path] of Object.entries(entryPoints)) {
+      if (!RELATIVE_PATH.test(path) || !path.endsWith('.py')) {
+        throw invalidValue(`entryPoints.${name}`, path, 'expected a relative path to a .py file inside the code, without ..');
+      }
+    }
+    for (const path of pyFiles) {
+      if (!RELATIVE_PATH.test(path) || !/\.(zip|egg|py)$/.test(path)) {
+        throw invalidValue('pyFiles', path, 'expected relative paths to .zip, .egg or .py files inside the code');
+      }
+    }
+    this.kind = location.kind;
+    this.bucketName = location.bucketName;
+    this.root = location.root;
+    this.entryPoints = { ...entryPoints };
+    this.pyFiles = [...pyFiles];
+    this.version = version;
+    this.contentHash = contentHash;
+  }
+
+  /** Names of the entry points. */
+  public entryPointNames(): string[] {
+    return Object.keys(this.entryPoints);
+  }
+
+  /** The URI of an entry point in a scheme; an unknown name or an impossible scheme is an error. */
+  public entryPointUri(name: string, scheme: CodeUriScheme): string {
+    const path = this.entryPoints[name];
+    if (path === undefined) {
+      throw invalidValue('entryPoint', name, `expected one of the code's entry points: ${this.entryPointNames().join(', ')}`);
+    }
+    return this.uriFor(path, scheme);
+  }
+
+  /** The `--py-files` URIs in a scheme. */
+  public pyFileUris(scheme: CodeUriScheme): string[] {
+    return this.pyFiles.map(p => this.uriFor(p, scheme));
+  }
+
+  /** The URI of any file of the code, by its path relative to the code's root. */
+  public uriFor(relativePath: string, scheme: CodeUriScheme): string {
+    if (this.kind === 'image') {
+      if (scheme !== CodeUriScheme.LOCAL) {
+        throw invalidValue('scheme', scheme, 'code inside an image is only reachable as local://; upload a versioned artifact for EMR Serverless');
+      }
+      return `local://${this.root}/${relativePath}`;
+    }
+    if (scheme === CodeUriScheme.LOCAL) {
+      throw invalidValue('scheme', scheme, 'code in S3 is reachable as s3:// or s3a://');
+    }
+    return `${scheme}://${this.bucketName}/${this.root}/${relativePath}`;
+  }
+
+  /** Whether the code is in S3 (true) or inside the image (false). */
+  public get isInBucket(): boolean {
+    return this.kind === 'bucket';
+  }
+}
