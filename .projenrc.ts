@@ -67,6 +67,9 @@ for (const pattern of ['/jobs/.venv*/', '/out/', '/bench/', '/examples/', '/.too
   project.addPackageIgnore(pattern);
 }
 
+// Generated CRD classes are not ours to lint.
+project.eslint?.addIgnorePattern('src/imports/');
+
 // ---- The Python job package (jobs/) -------------------------------------------------
 // `SPARK_LINE` picks the Spark line of the venv: 4.0 (default, emr-spark-8.0.0) or 3.5 (emr-7.x).
 const venv = project.addTask('venv', {

@@ -49,7 +49,9 @@ export function validateOverride(rawKey: string, rawValue: unknown, target: Depl
   }
   if (JVM_SIZE_KEYS.test(key)) parseSizeMiB(field, rawValue);
   if (COUNT_KEYS.test(key)) {
-    requireInteger(field, Number(/^\d+$/.test(rawValue) ? rawValue : NaN), key.endsWith('Executors') || key.endsWith('instances') ? 0 : 1);
+    const min = key.endsWith('Executors') || key.endsWith('instances') ? 0 : 1;
+    if (!/^\d+$/.test(rawValue)) throw invalidValue(field, rawValue, `expected a whole number >= ${min}`);
+    requireInteger(field, Number(rawValue), min);
   }
   if (BOOLEAN_KEYS.test(isHadoop ? hadoopKey : key) && !/^(true|false)$/.test(rawValue)) {
     throw invalidValue(field, rawValue, 'expected true or false');

@@ -7,5 +7,5 @@ const NEEDS_QUOTES = /[^A-Za-z0-9_@%+=:,./-]/;
  */
 export function quoteShellWord(word: string): string {
   if (word.length > 0 && !NEEDS_QUOTES.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
+  return `'${word.replace(/'/g, '\'\\\'\'')}'`;
 }

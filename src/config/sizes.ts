@@ -2,10 +2,22 @@ import { invalidValue } from './errors';
 
 /** Units accepted in size strings, in MiB. JVM-style (`14g`, `512m`) and AWS-style (`14 GB`). */
 const UNIT_MIB: Record<string, number> = {
-  'k': 1 / 1024, 'kb': 1 / 1024, 'ki': 1 / 1024, 'kib': 1 / 1024,
-  'm': 1, 'mb': 1, 'mi': 1, 'mib': 1,
-  'g': 1024, 'gb': 1024, 'gi': 1024, 'gib': 1024,
-  't': 1024 * 1024, 'tb': 1024 * 1024, 'ti': 1024 * 1024, 'tib': 1024 * 1024,
+  k: 1 / 1024,
+  kb: 1 / 1024,
+  ki: 1 / 1024,
+  kib: 1 / 1024,
+  m: 1,
+  mb: 1,
+  mi: 1,
+  mib: 1,
+  g: 1024,
+  gb: 1024,
+  gi: 1024,
+  gib: 1024,
+  t: 1024 * 1024,
+  tb: 1024 * 1024,
+  ti: 1024 * 1024,
+  tib: 1024 * 1024,
 };
 
 const SIZE_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/;

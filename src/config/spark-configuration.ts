@@ -336,7 +336,7 @@ function applyOverrides(props: PropertyList, overrides: { [key: string]: string 
         // Keep the pod exact: the overhead takes what the new heap leaves.
         const heap = parseJvm(memory);
         props.spark(`spark.${role}.memoryOverhead`, formatJvmSize(fit.containerMiB - heap - (role === 'executor' ? t.offHeapMiB : 0)),
-          `the rest of the pod above the overridden heap`);
+          'the rest of the pod above the overridden heap');
       }
     }
     const cores = overrides[`spark.${role}.cores`];

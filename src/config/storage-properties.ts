@@ -64,7 +64,7 @@ export function s3aProperties(t: ResolvedTuning): ConfigEntry[] {
   if (storage.kind === StorageKind.LOCAL) return finish();
 
   const scope = isEmr && !t.emr!.s3aDefaultConnector
-    ? ` (applies to s3a:// URIs; before emr-7.10 s3:// is EMRFS)`
+    ? ' (applies to s3a:// URIs; before emr-7.10 s3:// is EMRFS)'
     : isEmr ? ' (S3A serves s3://, s3n:// and s3a:// from emr-7.10)' : '';
   hadoop('fs.s3a.connection.maximum', 200, `a pool larger than the upload/prefetch threads avoids "Timeout waiting for connection from pool"${scope}`);
   hadoop('fs.s3a.threads.max', 64, `parallel uploads and reads per filesystem instance, below the connection pool${scope}`);

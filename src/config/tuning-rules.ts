@@ -1,6 +1,6 @@
 import { Token } from 'aws-cdk-lib';
-import { invalidValue } from './errors';
 import { EMR_STANDARD_DISK_GB, emrWorkerRule, validateEmrWorkerDisk, validateEmrWorkerMemory } from './emr-serverless-workers';
+import { invalidValue } from './errors';
 import { checkHeapFits, fitHeap, MemoryFit } from './memory';
 import { DEFAULT_EMR_RELEASE, DEFAULT_KUBERNETES_SPARK_VERSION, EmrRelease, resolveEmrRelease, resolveSparkVersion, SparkRelease } from './releases';
 import { parseSizeMiB, requireInteger } from './sizes';
@@ -131,11 +131,24 @@ export function resolveTuning(props: SparkTuningProps): ResolvedTuning {
   const shufflePartitions = shufflePartitionsFor(executorCores * (executorInstances ?? maxExecutors), props.inputSizeGb);
 
   return {
-    target, release, emr,
-    executorShape: props.executor, driverShape,
-    executorCores, driverCores, executorFit, driverFit, overheadFactor, offHeapMiB,
-    storage, executorInstances, maxExecutors, shufflePartitions, inputSizeGb: props.inputSizeGb,
-    deltaLake: props.deltaLake ?? false, includeConnectorPackages: props.includeConnectorPackages ?? false,
+    target,
+    release,
+    emr,
+    executorShape: props.executor,
+    driverShape,
+    executorCores,
+    driverCores,
+    executorFit,
+    driverFit,
+    overheadFactor,
+    offHeapMiB,
+    storage,
+    executorInstances,
+    maxExecutors,
+    shufflePartitions,
+    inputSizeGb: props.inputSizeGb,
+    deltaLake: props.deltaLake ?? false,
+    includeConnectorPackages: props.includeConnectorPackages ?? false,
   };
 }
 
