@@ -1,0 +1,227 @@
+import { randomUUID } from 'crypto';
+import type { StartJobRunCommandInput } from '@aws-sdk/client-emr-serverless';
+import { CodeUriScheme } from '../artifacts/job-code';
+import { invalidValue } from '../config/errors';
+import { validateOverride } from '../config/overrides';
+import { quoteShellWord } from '../config/quoting';
+import { SparkConfiguration } from '../config/spark-configuration';
+import { DeploymentTarget } from '../config/types';
+import { SparkJobDefinition, SparkTargetShape } from '../job/spark-job-definition';
+
+/** An EMR configuration classification (per-run `applicationConfiguration`). */
+export interface EmrConfigurationOverride {
+  readonly classification: string;
+  readonly properties?: { [key: string]: string };
+  readonly configurations?: EmrConfigurationOverride[];
+}
+
+/** Where a run's logs go (per-run `monitoringConfiguration`). */
+export interface JobRunMonitoring {
+  /** S3 prefix for logs, e.g. `s3://my-logs/emr/`. @default - the application's default, if any */
+  readonly logUri?: string;
+  /** CloudWatch Logs group. @default - no CloudWatch logging for this run */
+  readonly cloudWatchLogGroup?: string;
+  /** Stream name prefix in the CloudWatch Logs group. @default - the service's default */
+  readonly cloudWatchLogStreamPrefix?: string;
+  /** Keep the Spark UI and logs in service-managed storage. @default - the application's default */
+  readonly managedPersistence?: boolean;
+}
+
+/** Retry policy of a run. */
+export interface JobRunRetryPolicy {
+  /** Attempts in all (1 = no retry). */
+  readonly maxAttempts?: number;
+  /** Failed attempts allowed per hour (streaming runs). @default - not set */
+  readonly maxFailedAttemptsPerHour?: number;
+}
+
+/** Everything StartJobRun needs, in spark-deploy's terms. */
+export interface JobRunInput {
+  /** The EMR Serverless application id. */
+  readonly applicationId: string;
+  /** The job runtime role. */
+  readonly executionRoleArn: string;
+  /** The entry point script, e.g. `s3://artifacts/spark_jobs/0.1.0/3f2a9c1e/entrypoints/features.py`. */
+  readonly entryPoint: string;
+  /** Arguments to the entry point. @default - none */
+  readonly entryPointArguments?: string[];
+  /**
+   * Spark submit parameters: a tuned `SparkConfiguration` (rendered here) or a ready string
+   * (for example the one `cdk deploy` wrote to the outputs file). @default - none
+   */
+  readonly sparkSubmitParameters?: string | SparkConfiguration;
+  /**
+   * Per-run Spark properties that win over `sparkSubmitParameters` (validated like job overrides).
+   * @default - none
+   */
+  readonly sparkConf?: { [key: string]: string };
+  /** Per-run `applicationConfiguration` overrides. @default - none */
+  readonly applicationConfiguration?: EmrConfigurationOverride[];
+  /** Per-run monitoring. @default - the application's defaults */
+  readonly monitoring?: JobRunMonitoring;
+  /** The run's name. @default - none */
+  readonly name?: string;
+  /** Run time limit, minutes (1 to 10080). @default - the service default (720) */
+  readonly executionTimeoutMinutes?: number;
+  /** Retries by the service. @default - no retry */
+  readonly retryPolicy?: JobRunRetryPolicy;
+  /** Tags of the run. @default - none */
+  readonly tags?: { [key: string]: string };
+  /**
+   * Idempotency token: the same token never starts a second run. Pass your own (e.g. a CI build id)
+   * to make re-submitting a whole script safe.
+   * @default - a random UUID, fixed for all retries of this submit
+   */
+  readonly clientToken?: string;
+  /** BATCH or STREAMING. @default 'BATCH' */
+  readonly mode?: 'BATCH' | 'STREAMING';
+}
+
+const APPLICATION_ID = /^[0-9a-z]{1,64}$/;
+const ROLE_ARN = /^arn:aws[a-zA-Z0-9-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+const CLIENT_TOKEN = /^(?=.*\S)[\x20-\x7e]{1,64}$/;
+const MAX_TIMEOUT_MINUTES = 10080;
+
+/** Checks the ids every command needs; the message names the field and the expected form. */
+export function validateApplicationId(applicationId: string): void {
+  if (typeof applicationId !== 'string' || !APPLICATION_ID.test(applicationId)) {
+    throw invalidValue('applicationId', applicationId, 'expected an EMR Serverless application id: 1-64 lowercase letters and digits, e.g. 00fkqs2qhu1a2b3c');
+  }
+}
+
+/** Checks a job run id. */
+export function validateJobRunId(jobRunId: string): void {
+  if (typeof jobRunId !== 'string' || !APPLICATION_ID.test(jobRunId)) {
+    throw invalidValue('jobRunId', jobRunId, 'expected an EMR Serverless job run id: 1-64 lowercase letters and digits');
+  }
+}
+
+/**
+ * Builds the StartJobRun request. The clientToken is chosen here, once, so that every retry of the
+ * request (ours or the caller's) carries the same token.
+ */
+export function buildStartJobRunRequest(input: JobRunInput): StartJobRunCommandInput {
+  validateApplicationId(input.applicationId);
+  if (typeof input.executionRoleArn !== 'string' || !ROLE_ARN.test(input.executionRoleArn)) {
+    throw invalidValue('executionRoleArn', input.executionRoleArn, 'expected an IAM role ARN, e.g. arn:aws:iam::123456789012:role/spark-job');
+  }
+  if (typeof input.entryPoint !== 'string' || input.entryPoint.trim() === '') {
+    throw invalidValue('entryPoint', input.entryPoint, 'expected the URI of the entry point script, e.g. s3://bucket/prefix/entrypoints/job.py');
+  }
+  (input.entryPointArguments ?? []).forEach((arg, i) => {
+    if (typeof arg !== 'string') throw invalidValue(`entryPointArguments[${i}]`, arg, 'arguments are strings');
+  });
+  const timeout = input.executionTimeoutMinutes;
+  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TIMEOUT_MINUTES)) {
+    throw invalidValue('executionTimeoutMinutes', timeout, `expected whole minutes from 1 to ${MAX_TIMEOUT_MINUTES} (7 days)`);
+  }
+  const attempts = input.retryPolicy?.maxAttempts;
+  if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 1 || attempts > 10)) {
+    throw invalidValue('retryPolicy.maxAttempts', attempts, 'expected a whole number from 1 to 10');
+  }
+  const perHour = input.retryPolicy?.maxFailedAttemptsPerHour;
+  if (perHour !== undefined && (!Number.isInteger(perHour) || perHour < 1)) {
+    throw invalidValue('retryPolicy.maxFailedAttemptsPerHour', perHour, 'expected a whole number >= 1');
+  }
+  const clientToken = input.clientToken ?? randomUUID();
+  if (!CLIENT_TOKEN.test(clientToken)) {
+    throw invalidValue('clientToken', clientToken, 'expected 1-64 printable ASCII characters, not only spaces');
+  }
+  if (input.monitoring?.logUri !== undefined && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(input.monitoring.logUri)) {
+    throw invalidValue('monitoring.logUri', input.monitoring.logUri, 'expected an S3 URI such as s3://my-logs/emr-serverless/');
+  }
+  const sparkSubmitParameters = renderSparkSubmitParameters(input.sparkSubmitParameters, input.sparkConf ?? {});
+  const monitoringConfiguration = renderMonitoring(input.monitoring);
+  const configurationOverrides = input.applicationConfiguration?.length || monitoringConfiguration
+    ? { applicationConfiguration: input.applicationConfiguration?.map(toSdkConfiguration), monitoringConfiguration }
+    : undefined;
+  return {
+    applicationId: input.applicationId,
+    clientToken,
+    executionRoleArn: input.executionRoleArn,
+    name: input.name,
+    jobDriver: {
+      sparkSubmit: {
+        entryPoint: input.entryPoint,
+        entryPointArguments: input.entryPointArguments?.length ? [...input.entryPointArguments] : undefined,
+        sparkSubmitParameters: sparkSubmitParameters || undefined,
+      },
+    },
+    configurationOverrides,
+    executionTimeoutMinutes: timeout,
+    retryPolicy: input.retryPolicy ? { maxAttempts: attempts, maxFailedAttemptsPerHour: perHour } : undefined,
+    tags: input.tags ? { ...input.tags } : undefined,
+    mode: input.mode,
+  };
+}
+
+/**
+ * Renders the submit parameters: a configuration with the per-run overrides merged in (so the model
+ * re-validates them), or a ready string with one `--conf` per override appended (spark-submit keeps
+ * the last value of a repeated key).
+ */
+function renderSparkSubmitParameters(base: string | SparkConfiguration | undefined, overrides: { [key: string]: string }): string {
+  if (base instanceof SparkConfiguration) {
+    return base.withOverrides(overrides).toSparkSubmitParameters();
+  }
+  const extra = Object.entries(overrides).map(([key, value]) => {
+    const normalized = validateOverride(key, value, DeploymentTarget.EMR_SERVERLESS);
+    return `--conf ${quoteShellWord(`${normalized.key}=${normalized.value}`)}`;
+  });
+  return [base ?? '', ...extra].filter(part => part.trim() !== '').join(' ');
+}
+
+function renderMonitoring(monitoring: JobRunMonitoring | undefined) {
+  if (!monitoring) return undefined;
+  const result = {
+    s3MonitoringConfiguration: monitoring.logUri ? { logUri: monitoring.logUri } : undefined,
+    cloudWatchLoggingConfiguration: monitoring.cloudWatchLogGroup
+      ? { enabled: true, logGroupName: monitoring.cloudWatchLogGroup, logStreamNamePrefix: monitoring.cloudWatchLogStreamPrefix }
+      : undefined,
+    managedPersistenceMonitoringConfiguration: monitoring.managedPersistence !== undefined
+      ? { enabled: monitoring.managedPersistence }
+      : undefined,
+  };
+  return Object.values(result).some(v => v !== undefined) ? result : undefined;
+}
+
+function toSdkConfiguration(c: EmrConfigurationOverride): { classification: string; properties?: Record<string, string>; configurations?: any[] } {
+  return {
+    classification: c.classification,
+    properties: c.properties ? { ...c.properties } : undefined,
+    configurations: c.configurations?.map(toSdkConfiguration),
+  };
+}
+
+/** Where a job definition runs on EMR Serverless. */
+export interface EmrServerlessDeployment {
+  readonly applicationId: string;
+  readonly executionRoleArn: string;
+  /** Release and worker shapes the job is tuned for (the target is always EMR Serverless). */
+  readonly shape: Omit<SparkTargetShape, 'target'>;
+  /** S3 log prefix. @default - the application's default */
+  readonly logUri?: string;
+}
+
+/**
+ * The run input for a `SparkJobDefinition` on an application: entry point and `--py-files` as s3://
+ * URIs, the job's arguments, timeout and retry, and its configuration tuned for the worker shapes.
+ */
+export function jobRunInputFromDefinition(job: SparkJobDefinition, deployment: EmrServerlessDeployment): JobRunInput {
+  const pyFiles = job.pyFileUris(CodeUriScheme.S3);
+  let config = job.tune({ ...deployment.shape, target: DeploymentTarget.EMR_SERVERLESS });
+  if (pyFiles.length > 0) config = config.withOverrides({ 'spark.submit.pyFiles': pyFiles.join(',') });
+  return {
+    applicationId: deployment.applicationId,
+    executionRoleArn: deployment.executionRoleArn,
+    name: job.name,
+    entryPoint: job.entryPointUri(CodeUriScheme.S3),
+    entryPointArguments: job.arguments,
+    sparkSubmitParameters: config,
+    executionTimeoutMinutes: job.timeoutMinutes,
+    retryPolicy: job.maxAttempts > 1
+      ? { maxAttempts: job.maxAttempts, maxFailedAttemptsPerHour: job.maxFailedAttemptsPerHour }
+      : undefined,
+    monitoring: deployment.logUri ? { logUri: deployment.logUri } : undefined,
+  };
+}
