@@ -31,8 +31,9 @@ function credentialProviders(hadoopVersion: string, withEnvironment: boolean): s
   const providers = sdkV2
     ? [
       'software.amazon.awssdk.auth.credentials.WebIdentityTokenFileCredentialsProvider', // IRSA
-      'software.amazon.awssdk.auth.credentials.ContainerCredentialsProvider', // EKS Pod Identity
-      'org.apache.hadoop.fs.s3a.auth.IAMInstanceCredentialsProvider', // node role
+      // The node role, or container credentials (EKS Pod Identity) when AWS_CONTAINER_CREDENTIALS_* is set.
+      // (The SDK's ContainerCredentialsProvider has no create() or public constructor: S3A cannot load it.)
+      'org.apache.hadoop.fs.s3a.auth.IAMInstanceCredentialsProvider',
     ]
     : [
       'com.amazonaws.auth.WebIdentityTokenCredentialsProvider',
