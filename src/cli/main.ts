@@ -1,4 +1,9 @@
 import { CliIo, ExitCode, processIo } from './args';
+import { listCommand } from './list-command';
+import { localCommand } from './local-command';
+import { logsCommand } from './logs-command';
+import { cancelCommand, statusCommand, waitCommand } from './status-command';
+import { submitCommand } from './submit-command';
 import { tuneCommand } from './tune-command';
 
 /** A subcommand: takes its own argv, returns an exit code. */
@@ -9,6 +14,13 @@ export type Command = (argv: string[], io: CliIo) => Promise<number>;
  */
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   tune: { run: tuneCommand, summary: 'print the tuned Spark configuration for a workload' },
+  local: { run: localCommand, summary: 'run an entry point on local Spark with the rendered configuration (local run <entry-point>)' },
+  submit: { run: submitCommand, summary: 'start an EMR Serverless job run (--wait to follow it to the end)' },
+  status: { run: statusCommand, summary: 'show the state, billed resources and Spark UI link of a job run' },
+  wait: { run: waitCommand, summary: 'wait for a job run to end (cancels it on timeout or Ctrl-C)' },
+  cancel: { run: cancelCommand, summary: 'cancel a job run' },
+  logs: { run: logsCommand, summary: 'print the Spark driver stdout/stderr of a job run from S3' },
+  list: { run: listCommand, summary: 'list the job runs of an application' },
 };
 
 /** Registers a subcommand (used by modules that add commands). */
