@@ -1,0 +1,316 @@
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { CodeUriScheme } from '../artifacts/job-code';
+import { invalidValue } from '../config/errors';
+import { quoteShellWord } from '../config/quoting';
+import { SparkConfiguration } from '../config/spark-configuration';
+import { DeploymentTarget, WorkerShape } from '../config/types';
+import { SparkJobDefinition } from '../job/spark-job-definition';
+import { EmrServerlessApplication } from './application';
+import { emrAtLeast } from './capacity';
+import { SparkJobExecutionRole } from './execution-role';
+import { JobRunContract, registerJobOutput } from './job-outputs';
+import { suppressFindings } from './nag';
+
+/** Options for `EmrServerlessSparkJob.startJobRunTask`. */
+export interface StartJobRunTaskOptions {
+  /**
+   * JSONPath in the state input to take the entry-point arguments from (a list of strings), for per-run
+   * arguments; the job's own arguments are used when omitted.
+   * @default - the job definition's arguments
+   */
+  readonly argumentsPath?: string;
+  /**
+   * Where to put the task's result in the state.
+   * @default '$.jobRun'
+   */
+  readonly resultPath?: string;
+}
+
+/** Properties for `EmrServerlessSparkJob`. */
+export interface EmrServerlessSparkJobProps {
+  /** The target-neutral job definition. */
+  readonly definition: SparkJobDefinition;
+  /** The application the job runs on. */
+  readonly application: EmrServerlessApplication;
+  /** The runtime role. The job grants it read access to its code's prefix. */
+  readonly executionRole: SparkJobExecutionRole;
+  /**
+   * Executor worker shape for this job.
+   * @default - the application's executor shape
+   */
+  readonly executor?: WorkerShape;
+  /**
+   * Driver worker shape for this job.
+   * @default - the application's driver shape
+   */
+  readonly driver?: WorkerShape;
+  /**
+   * A fixed executor count (dynamic allocation off).
+   * @default - dynamic allocation
+   */
+  readonly executorInstances?: number;
+  /**
+   * The dynamic allocation cap.
+   * @default - from the workload's input size
+   */
+  readonly maxExecutors?: number;
+  /**
+   * Run the job on this schedule (EventBridge Scheduler → the job's state machine).
+   * @default - no schedule
+   */
+  readonly schedule?: scheduler.ScheduleExpression;
+  /**
+   * Create a state machine that runs the job with the `.sync` integration.
+   * @default - true when `schedule` is set, else false
+   */
+  readonly stateMachine?: boolean;
+  /**
+   * Targets notified when a run fails (EventBridge).
+   * @default - none: the rule and alarm still exist, add targets or actions later
+   */
+  readonly failureTargets?: events.IRuleTarget[];
+}
+
+/** The Step Functions managed rule `.sync` uses to learn that a run ended. */
+const SYNC_MANAGED_RULE = 'StepFunctionsGetEventsForEMRServerlessJobRule';
+const MAX_SUBMIT_PARAMETERS = 102400;
+const MAX_ARGUMENT_LENGTH = 10280;
+
+/**
+ * An EMR Serverless run of a `SparkJobDefinition`: tuned `sparkSubmitParameters` for the application's
+ * release and worker shapes, a Step Functions task on the optimized `startJobRun.sync` integration (the run
+ * is cancelled when the state machine stops), an optional state machine and EventBridge Scheduler schedule,
+ * failure notification, and least-privilege grants with the real IAM actions.
+ *
+ * Every job also adds itself to its stack's single `SparkDeployJobs` CloudFormation output (JSON: job
+ * name → `{ applicationId, executionRoleArn, entryPoint, entryPointArguments, sparkSubmitParameters,
+ * logUri, executionTimeoutMinutes, maxAttempts, stateMachineArn }`), which the spark-deploy CLI reads from
+ * `cdk deploy --outputs-file` to start runs. One output for all jobs keeps the stack far from the
+ * 200-outputs limit.
+ */
+export class EmrServerlessSparkJob extends Construct {
+  /** The job definition. */
+  public readonly definition: SparkJobDefinition;
+  /** The application. */
+  public readonly application: EmrServerlessApplication;
+  /** The runtime role. */
+  public readonly executionRole: SparkJobExecutionRole;
+  /** The tuned configuration for this job on this application. */
+  public readonly configuration: SparkConfiguration;
+  /** The `s3://` URI of the entry point. */
+  public readonly entryPointUri: string;
+  /** `--py-files …` followed by the tuned `--conf` pairs. */
+  public readonly sparkSubmitParameters: string;
+  /** Attempts in all. */
+  public readonly maxAttempts: number;
+  /** The state machine, when created. */
+  public readonly stateMachine?: sfn.StateMachine;
+  /** The schedule, when set. */
+  public readonly schedule?: scheduler.Schedule;
+  /** The EventBridge rule for failed runs (of the state machine when there is one, else of the application). */
+  public readonly failedRunsRule: events.Rule;
+  /** An alarm on failed state machine executions, when there is a state machine. */
+  public readonly failureAlarm?: cloudwatch.Alarm;
+
+  public constructor(scope: Construct, id: string, props: EmrServerlessSparkJobProps) {
+    super(scope, id);
+    const def = props.definition;
+    if (!(def instanceof SparkJobDefinition)) {
+      throw invalidValue('definition', def, 'expected a SparkJobDefinition');
+    }
+    if (!def.code.isInBucket) {
+      throw invalidValue('definition.code', def.code.root, 'EMR Serverless reads job code from S3: use a VersionedJobArtifact or JobCode.fromBucket, not JobCode.fromImage');
+    }
+    this.definition = def;
+    this.application = props.application;
+    this.executionRole = props.executionRole;
+    this.maxAttempts = def.maxAttempts;
+    const release = props.application.releaseLabel;
+    if (def.maxAttempts > 1 && !emrAtLeast(release, 7, 1)) {
+      throw invalidValue('definition.retry.maxAttempts', def.maxAttempts, `job retries need EMR 7.1.0 or later (release is ${release})`);
+    }
+    if (def.maxFailedAttemptsPerHour !== undefined) {
+      throw invalidValue('definition.retry.maxFailedAttemptsPerHour', def.maxFailedAttemptsPerHour,
+        'applies to streaming job runs only; batch runs retry up to retry.maxAttempts');
+    }
+
+    this.configuration = def.tune({
+      target: DeploymentTarget.EMR_SERVERLESS,
+      release,
+      executor: props.executor ?? props.application.executorShape,
+      driver: props.driver ?? (props.executor ? undefined : props.application.driverShape),
+      executorInstances: props.executorInstances,
+      maxExecutors: props.maxExecutors,
+    });
+    this.entryPointUri = def.entryPointUri(CodeUriScheme.S3);
+    const pyFiles = def.pyFileUris(CodeUriScheme.S3);
+    const pyFilesFlag = pyFiles.length > 0 ? `--py-files ${quoteShellWord(pyFiles.join(','))} ` : '';
+    this.sparkSubmitParameters = pyFilesFlag + this.configuration.toSparkSubmitParameters();
+    if (!Token.isUnresolved(this.sparkSubmitParameters) && this.sparkSubmitParameters.length > MAX_SUBMIT_PARAMETERS) {
+      throw invalidValue('definition.sparkConf', `${this.sparkSubmitParameters.length} characters`, `sparkSubmitParameters are limited to ${MAX_SUBMIT_PARAMETERS} characters`);
+    }
+    def.arguments.forEach((arg, i) => {
+      if (!Token.isUnresolved(arg) && (arg.length < 1 || arg.length > MAX_ARGUMENT_LENGTH)) {
+        throw invalidValue(`definition.arguments[${i}]`, arg, `EMR Serverless takes arguments of 1 to ${MAX_ARGUMENT_LENGTH} characters`);
+      }
+    });
+
+    this.grantCodeRead();
+
+    const wantsStateMachine = props.stateMachine ?? props.schedule !== undefined;
+    if (props.schedule && props.stateMachine === false) {
+      throw invalidValue('stateMachine', false, 'a schedule starts the job\'s state machine; leave stateMachine unset or true');
+    }
+    if (wantsStateMachine) {
+      this.stateMachine = this.createStateMachine();
+      this.failedRunsRule = new events.Rule(this, 'FailedRuns', {
+        description: `Failed, timed-out or aborted runs of the ${def.name} Spark job`,
+        eventPattern: {
+          source: ['aws.states'],
+          detailType: ['Step Functions Execution Status Change'],
+          detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+        },
+      });
+      for (const t of props.failureTargets ?? []) this.failedRunsRule.addTarget(t);
+      this.failureAlarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
+        alarmDescription: `A run of the ${def.name} Spark job failed, timed out or was aborted`,
+        metric: new cloudwatch.MathExpression({
+          expression: 'failed + timedOut + aborted',
+          usingMetrics: {
+            failed: this.stateMachine.metricFailed(),
+            timedOut: this.stateMachine.metricTimedOut(),
+            aborted: this.stateMachine.metricAborted(),
+          },
+          period: Duration.minutes(5),
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    } else {
+      this.failedRunsRule = props.application.onJobRunFailed(props.failureTargets ?? []);
+    }
+    if (props.schedule) {
+      this.schedule = new scheduler.Schedule(this, 'Schedule', {
+        schedule: props.schedule,
+        description: `Runs the ${def.name} Spark job`,
+        target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine!, {}),
+        timeWindow: scheduler.TimeWindow.off(),
+      });
+    }
+
+    registerJobOutput(this, def.name, this.runContract());
+  }
+
+  /**
+   * A Step Functions task that runs the job and waits for it (`arn:<partition>:states:::emr-serverless:startJobRun.sync`);
+   * stopping the execution cancels the run. Grant the state machine `grantStartRunAndWait` when you use it in your own.
+   */
+  public startJobRunTask(scope: Construct, id: string, options: StartJobRunTaskOptions = {}): sfn.CustomState {
+    const args = options.argumentsPath !== undefined
+      ? { 'EntryPointArguments.$': checkedPath('argumentsPath', options.argumentsPath) }
+      : { EntryPointArguments: this.definition.arguments };
+    const retry = this.maxAttempts > 1 ? { RetryPolicy: { MaxAttempts: this.maxAttempts } } : {};
+    return new sfn.CustomState(scope, id, {
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${Stack.of(this).partition}:states:::emr-serverless:startJobRun.sync`,
+        Parameters: {
+          'ApplicationId': this.application.applicationId,
+          'ExecutionRoleArn': this.executionRole.roleArn,
+          'Name': this.definition.name,
+          // A fresh idempotency token per execution, never one frozen at synth time.
+          'ClientToken.$': 'States.UUID()',
+          'ExecutionTimeoutMinutes': this.definition.timeoutMinutes,
+          'JobDriver': {
+            SparkSubmit: {
+              EntryPoint: this.entryPointUri,
+              SparkSubmitParameters: this.sparkSubmitParameters,
+              ...args,
+            },
+          },
+          ...retry,
+        },
+        ResultPath: checkedPath('resultPath', options.resultPath ?? '$.jobRun'),
+      },
+    });
+  }
+
+  /**
+   * Grants starting, following and cancelling runs of this job: `emr-serverless:StartJobRun` on the
+   * application, `GetJobRun` and `CancelJobRun` on its runs, and `iam:PassRole` of the runtime role to
+   * EMR Serverless only.
+   */
+  public grantStartRun(grantee: iam.IGrantable): iam.Grant {
+    return this.application.grantStartJobRun(grantee, this.executionRole.role);
+  }
+
+  /** `grantStartRun` plus what the `.sync` integration needs: the Step Functions managed EventBridge rule. */
+  public grantStartRunAndWait(grantee: iam.IGrantable): iam.Grant {
+    const grant = this.grantStartRun(grantee);
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+      resourceArns: [Stack.of(this).formatArn({ service: 'events', resource: 'rule', resourceName: SYNC_MANAGED_RULE, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
+    });
+    return grant;
+  }
+
+  /** What the CLI needs to start a run, as written to the `SparkDeployJobs` output. */
+  public runContract(): JobRunContract {
+    return {
+      applicationId: this.application.applicationId,
+      executionRoleArn: this.executionRole.roleArn,
+      entryPoint: this.entryPointUri,
+      entryPointArguments: this.definition.arguments,
+      sparkSubmitParameters: this.sparkSubmitParameters,
+      logUri: this.application.logUri,
+      executionTimeoutMinutes: this.definition.timeoutMinutes,
+      maxAttempts: this.maxAttempts,
+      stateMachineArn: this.stateMachine?.stateMachineArn,
+    };
+  }
+
+  private grantCodeRead(): void {
+    // Whatever the code's origin (artifact or fromBucket), the runtime role reads this version's prefix.
+    const code = this.definition.code;
+    this.executionRole.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: [Stack.of(this).formatArn({ service: 's3', region: '', account: '', resource: code.bucketName!, resourceName: `${code.root}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
+    }));
+  }
+
+  private createStateMachine(): sfn.StateMachine {
+    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention: logs.RetentionDays.THREE_MONTHS });
+    const task = this.startJobRunTask(this, 'RunSparkJob');
+    // Room for every attempt plus queueing, so Step Functions never gives up before EMR does.
+    const timeout = Duration.minutes(this.definition.timeoutMinutes * this.maxAttempts + 60);
+    const sm = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(task),
+      timeout,
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    this.grantStartRunAndWait(sm);
+    suppressFindings(sm.role, [
+      { id: 'AwsSolutions-IAM5', reason: 'job run IDs are assigned at run time (…/jobruns/*); X-Ray and CloudWatch Logs delivery actions support no resource-level permissions' },
+    ]);
+    return sm;
+  }
+}
+
+function checkedPath(field: string, path: string): string {
+  if (!/^\$(\.|\[|$)/.test(path)) {
+    throw invalidValue(field, path, 'expected a JSONPath starting with $, e.g. $.arguments');
+  }
+  return path;
+}
