@@ -248,7 +248,7 @@ export function printResult(io: CliIo, result: JobRunResult, timeoutMinutes: num
         (result.cancelRequested ? `; cancelled it (now ${result.state})\n` : '; left it running\n'));
       break;
     case RunOutcome.INTERRUPTED:
-      io.stderr(`interrupted` + (result.cancelRequested ? `; cancelled job run ${result.jobRunId} (now ${result.state})\n` : `; job run ${result.jobRunId} keeps running\n`));
+      io.stderr('interrupted' + (result.cancelRequested ? `; cancelled job run ${result.jobRunId} (now ${result.state})\n` : `; job run ${result.jobRunId} keeps running\n`));
       break;
     default:
   }

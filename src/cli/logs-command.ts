@@ -1,6 +1,7 @@
 import { choiceFlag, CliIo, ExitCode, flag, parseArgs, UsageError } from './args';
 import {
-  applicationIdFromFlags, CONNECTION_FLAGS, CONNECTION_USAGE, deployedJobFromFlags, jobRunIdFromArgs, reportError, retryFromEnvironment, runnerFromFlags,
+  applicationIdFromFlags, CONNECTION_FLAGS, CONNECTION_USAGE, deployedJobFromFlags, jobRunIdFromArgs, reportError,
+  retryFromEnvironment, runnerFromFlags,
 } from './job-run-command';
 import { DriverLogNotFoundError, DriverLogStream, driverLogLocation, readDriverLog } from '../client/driver-logs';
 

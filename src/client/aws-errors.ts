@@ -28,6 +28,17 @@ const TRANSIENT_NAMES = new Set(['InternalServerException', 'InternalServerError
   'ServiceUnavailableException', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
 
+/**
+ * The Node network error code (ECONNRESET, ...) of a failed call. The SDK sometimes wraps the socket
+ * error ("AWS SDK error wrapper for Error: connect ECONNREFUSED ..."), keeping only its message.
+ */
+function networkCode(err: unknown): string | undefined {
+  const e = err as SdkErrorShape & { cause?: { code?: string } };
+  for (const code of [e?.code, e?.cause?.code]) if (code !== undefined && NETWORK_CODES.has(code)) return code;
+  const inMessage = /\b(E[A-Z]+)\b/.exec(e?.message ?? '')?.[1];
+  return inMessage !== undefined && NETWORK_CODES.has(inMessage) ? inMessage : undefined;
+}
+
 /** The HTTP status of a failed SDK call, when there was a response. */
 export function httpStatusOf(err: unknown): number | undefined {
   const e = err as SdkErrorShape;
@@ -40,8 +51,7 @@ export function classifyAwsError(err: unknown): FailureKind {
   const status = httpStatusOf(err);
   if (status === 429 || (e?.name !== undefined && THROTTLING_NAMES.has(e.name))) return FailureKind.THROTTLING;
   if ((status !== undefined && status >= 500) || e?.$fault === 'server' ||
-    (e?.name !== undefined && TRANSIENT_NAMES.has(e.name)) ||
-    (e?.code !== undefined && NETWORK_CODES.has(e.code))) {
+    (e?.name !== undefined && TRANSIENT_NAMES.has(e.name)) || networkCode(err) !== undefined) {
     return FailureKind.TRANSIENT;
   }
   return FailureKind.PERMANENT;
@@ -56,7 +66,8 @@ export function describeAwsError(err: unknown): string {
     return `the endpoint answered with something that is not an AWS API response${suffix}`;
   }
   const name = e?.name && e.name !== 'Error' ? `${e.name}: ` : '';
-  const message = (e?.message ?? String(err)).split('\n')[0];
+  // Socket errors from another realm (e.g. a test VM) come wrapped; the wrapper text says nothing useful.
+  const message = (e?.message ?? String(err)).split('\n')[0].replace(/^AWS SDK error wrapper for (Error: )?/, '');
   const code = e?.code && !message.includes(e.code) ? ` [${e.code}]` : '';
   return `${name}${message}${code}${suffix}`;
 }

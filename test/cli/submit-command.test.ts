@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { ListJobRunsCommand } from '@aws-sdk/client-emr-serverless';
+import { EmrFixture, ENTRY, freshApplication, ROLE, runCli, runningUntilCancelled, scriptStates, startEmrFixture, stopEmrFixture } from './emr-fixture';
 import { ExitCode } from '../../src/cli/args';
 import { DeploymentTarget, SparkConfiguration } from '../../src/config';
-import { EmrFixture, ENTRY, freshApplication, ROLE, runCli, runningUntilCancelled, scriptStates, startEmrFixture, stopEmrFixture } from './emr-fixture';
 
 let f: EmrFixture;
 let app: string;
@@ -36,11 +36,13 @@ describe('spark-deploy submit', () => {
       name: 'features',
       tags: { team: 'data' },
       executionTimeoutMinutes: 30,
-      jobDriver: { sparkSubmit: {
-        entryPoint: ENTRY,
-        entryPointArguments: ['--date', '2026-11-01'],
-        sparkSubmitParameters: '--conf spark.executor.cores=4 --conf spark.sql.shuffle.partitions=64',
-      } },
+      jobDriver: {
+        sparkSubmit: {
+          entryPoint: ENTRY,
+          entryPointArguments: ['--date', '2026-11-01'],
+          sparkSubmitParameters: '--conf spark.executor.cores=4 --conf spark.sql.shuffle.partitions=64',
+        },
+      },
     });
     const runs = await f.direct.send(new ListJobRunsCommand({ applicationId: app }));
     expect(runs.jobRuns?.map(r => r.id)).toEqual([jobRunId[1]]);
@@ -70,8 +72,13 @@ describe('spark-deploy submit', () => {
     const { code, stdout } = await runCli(submitFlags('--wait', '--json', '--client-token', 'tok-1', ...FAST));
     expect(code).toBe(ExitCode.OK);
     const result = JSON.parse(stdout);
-    expect(result).toMatchObject({ applicationId: app, state: 'SUCCESS', outcome: 'succeeded', clientToken: 'tok-1',
-      billedResourceUtilization: { vCPUHour: 0, memoryGBHour: 0, storageGBHour: 0 } });
+    expect(result).toMatchObject({
+      applicationId: app,
+      state: 'SUCCESS',
+      outcome: 'succeeded',
+      clientToken: 'tok-1',
+      billedResourceUtilization: { vCPUHour: 0, memoryGBHour: 0, storageGBHour: 0 },
+    });
     expect(result.dashboardUnavailableReason).toMatch(/HTTP 404/);
   });
 
@@ -180,8 +187,12 @@ describe('spark-deploy submit', () => {
         AnalyticsStack: {
           SparkDeployJobs: JSON.stringify({
             features: {
-              applicationId, executionRoleArn: ROLE, entryPoint: ENTRY, entryPointArguments: ['--mode', 'full'],
-              sparkSubmitParameters: config.toSparkSubmitParameters(), logUri: 's3://logs/emr/',
+              applicationId,
+              executionRoleArn: ROLE,
+              entryPoint: ENTRY,
+              entryPointArguments: ['--mode', 'full'],
+              sparkSubmitParameters: config.toSparkSubmitParameters(),
+              logUri: 's3://logs/emr/',
             },
           }),
           ApplicationId: applicationId,

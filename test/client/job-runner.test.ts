@@ -1,10 +1,9 @@
 import { CreateApplicationCommand, EMRServerlessClient, GetJobRunCommand, ListJobRunsCommand } from '@aws-sdk/client-emr-serverless';
-import { AwsCallError, FailureKind } from '../../src/client/aws-errors';
+import { FaultProxy } from './fault-proxy';
+import { AwsCallError, FailureKind, RetryEvent } from '../../src/client/aws-errors';
 import { EmrServerlessJobRunner, JobRunnerOptions, JobRunStatus, RunOutcome } from '../../src/client/job-runner';
-import { RetryEvent } from '../../src/client/aws-errors';
 import { DeploymentTarget, SparkConfiguration } from '../../src/config';
 import { MotoServer, startMotoServer, useFakeAwsCredentials } from '../support/moto-server';
-import { FaultProxy } from './fault-proxy';
 
 const ROLE = 'arn:aws:iam::123456789012:role/spark-job';
 const ENTRY = 's3://artifacts/spark_jobs/0.1.0/3f2a9c1e/entrypoints/features.py';
@@ -58,9 +57,15 @@ describe('EmrServerlessJobRunner against moto', () => {
     const config = SparkConfiguration.tune({ target: DeploymentTarget.EMR_SERVERLESS, executor: { cpu: 4, memoryGb: 16 } });
     // WHEN
     const started = await runner().start({
-      applicationId, executionRoleArn: ROLE, entryPoint: ENTRY, entryPointArguments: ['--date', '2026-11-01'],
-      sparkSubmitParameters: config, sparkConf: { 'spark.sql.shuffle.partitions': '64' }, executionTimeoutMinutes: 30,
-      monitoring: { logUri: 's3://logs/emr/' }, name: 'features',
+      applicationId,
+      executionRoleArn: ROLE,
+      entryPoint: ENTRY,
+      entryPointArguments: ['--date', '2026-11-01'],
+      sparkSubmitParameters: config,
+      sparkConf: { 'spark.sql.shuffle.partitions': '64' },
+      executionTimeoutMinutes: 30,
+      monitoring: { logUri: 's3://logs/emr/' },
+      name: 'features',
     });
     // THEN the request on the wire carries the token and the configuration with the per-run override
     const sent = proxy.of('StartJobRun');
@@ -123,7 +128,8 @@ describe('EmrServerlessJobRunner against moto', () => {
     expect(sent.map(r => r.status)).toEqual([429, 429, 200]);
     expect(new Set(sent.map(r => r.body.clientToken))).toEqual(new Set([started.clientToken]));
     expect(retries.map(r => [r.operation, r.kind, r.attempt])).toEqual([
-      ['StartJobRun', FailureKind.THROTTLING, 1], ['StartJobRun', FailureKind.THROTTLING, 2]]);
+      ['StartJobRun', FailureKind.THROTTLING, 1], ['StartJobRun', FailureKind.THROTTLING, 2],
+    ]);
     const runs = await direct.send(new ListJobRunsCommand({ applicationId }));
     expect(runs.jobRuns?.map(r => r.id)).toEqual([started.jobRunId]);
   });
@@ -239,7 +245,8 @@ describe('EmrServerlessJobRunner against moto', () => {
     await r.cancel(applicationId, second.jobRunId);
     const all = await r.list(applicationId);
     expect(all.map(x => [x.jobRunId, x.name, x.state]).sort()).toEqual([
-      [first.jobRunId, 'one', 'SUCCESS'], [second.jobRunId, 'two', 'CANCELLED']].sort());
+      [first.jobRunId, 'one', 'SUCCESS'], [second.jobRunId, 'two', 'CANCELLED'],
+    ].sort());
     const cancelled = await r.list(applicationId, { states: ['CANCELLED'] });
     expect(cancelled.map(x => x.jobRunId)).toEqual([second.jobRunId]);
     expect(proxy.of('ListJobRuns')[1].path).toContain('states=CANCELLED');
