@@ -1,0 +1,167 @@
+import { invalidValue } from '../config/errors';
+import { parseSizeMiB, formatJvmSize } from '../config/sizes';
+import { SparkConfiguration } from '../config/spark-configuration';
+import { DeploymentTarget, PropertyKind, StorageOptions } from '../config/types';
+
+/** Options for rendering a configuration for a local run. */
+export interface LocalSparkDefaultsOptions {
+  /**
+   * The Spark master.
+   * @default 'local[*]'
+   */
+  readonly master?: string;
+  /**
+   * The most driver heap a local run may take, in MiB: in local mode the driver JVM holds the executors
+   * too, and a cluster-sized driver heap (14g) would not fit a laptop.
+   * @default 2048
+   */
+  readonly maxDriverMemoryMiB?: number;
+  /**
+   * Local jar files for `spark.jars` (the S3A connector from `scripts/fetch-s3a-jars.sh`). When set,
+   * `spark.jars.packages` is dropped: a local run downloads nothing.
+   * @default - none
+   */
+  readonly jars?: string[];
+  /**
+   * Storage the local run reaches instead of the rendered one, e.g. a local S3 server
+   * (`{ kind: StorageKind.S3_COMPATIBLE, endpoint: 'http://127.0.0.1:5000' }`). Its S3A properties,
+   * committer included, are rendered by the configuration model for open-source Spark of `sparkVersion`.
+   * @default - the rendered storage properties are kept
+   */
+  readonly storage?: StorageOptions;
+  /**
+   * The local Spark version (the venv's pyspark), e.g. `3.5.6`: picks the AWS SDK classes of the
+   * S3A credential providers in the storage properties.
+   * @default - the configuration's Spark version
+   */
+  readonly sparkVersion?: string;
+}
+
+/** Spark SQL keys that belong to the storage (the S3A committer bindings), not to the workload. */
+const STORAGE_SPARK_KEYS = [
+  'spark.sql.sources.commitProtocolClass',
+  'spark.sql.parquet.output.committer.class',
+  'spark.sql.parquet.mergeSchema',
+];
+const DEFAULT_MAX_DRIVER_MIB = 2048;
+const MASTER = /^local(\[(\*|\d+)(,\d+)?\])?$/;
+
+/**
+ * A configuration rendered for a local run: the target's properties unchanged, except the few a
+ * single machine needs changed (master, driver heap, local connector jars, a local S3 endpoint).
+ * Every change is listed with its reason in `localChanges` and in the rendered file.
+ *
+ * @example
+ * const local = LocalSparkDefaults.fromConfiguration(job.tune(shape), {
+ *   storage: { kind: StorageKind.S3_COMPATIBLE, endpoint: 'http://127.0.0.1:5000' },
+ *   jars: ['.tools/jars/3.5/hadoop-aws-3.3.4.jar', ...],
+ * });
+ * fs.writeFileSync(path.join(confDir, 'spark-defaults.conf'), local.toSparkDefaultsConf());
+ */
+export class LocalSparkDefaults {
+  /** From a tuned configuration (what the constructs render). */
+  public static fromConfiguration(config: SparkConfiguration, options: LocalSparkDefaultsOptions = {}): LocalSparkDefaults {
+    return new LocalSparkDefaults(config.properties(), config.reasons(), config.release.sparkVersion, options);
+  }
+
+  /**
+   * From rendered properties, e.g. read back from a synthesized template or manifest
+   * (`spark.hadoop.`-prefixed Hadoop keys).
+   */
+  public static fromProperties(properties: { [key: string]: string }, sparkVersion: string,
+    options: LocalSparkDefaultsOptions = {}): LocalSparkDefaults {
+    return new LocalSparkDefaults({ ...properties }, {}, sparkVersion, options);
+  }
+
+  /** Every property of the local run. */
+  public readonly properties: { [key: string]: string };
+  /** The properties changed or added for the local run, each with its reason. */
+  public readonly localChanges: { [key: string]: string };
+  /** The rendered properties the local run removed, each with its reason. */
+  public readonly removed: { [key: string]: string };
+
+  private readonly reasons: { [key: string]: string };
+
+  private constructor(rendered: { [key: string]: string }, reasons: { [key: string]: string }, sparkVersion: string,
+    options: LocalSparkDefaultsOptions) {
+    const master = options.master ?? 'local[*]';
+    if (!MASTER.test(master)) {
+      throw invalidValue('master', master, 'expected local, local[N], local[*] or local[N,maxFailures]');
+    }
+    const maxDriver = options.maxDriverMemoryMiB ?? DEFAULT_MAX_DRIVER_MIB;
+    if (!Number.isInteger(maxDriver) || maxDriver < 512) {
+      throw invalidValue('maxDriverMemoryMiB', maxDriver, 'expected a whole number of MiB, at least 512');
+    }
+    for (const jar of options.jars ?? []) {
+      if (!jar.endsWith('.jar')) throw invalidValue('jars', jar, 'expected paths to .jar files');
+    }
+    const props = { ...rendered };
+    const changes: { [key: string]: string } = {};
+    const removed: { [key: string]: string } = {};
+    const set = (key: string, value: string, reason: string) => {
+      if (props[key] === value) return;
+      props[key] = value;
+      changes[key] = reason;
+    };
+
+    if (options.storage) {
+      for (const [key, value] of Object.entries(storageProperties(options.storage, options.sparkVersion ?? sparkVersion))) {
+        set(key, value, `local storage ${options.storage.endpoint ?? options.storage.kind} (rendered by the configuration model for open-source Spark)`);
+      }
+    }
+    set('spark.master', master, 'a local run: driver and executors in one JVM');
+    const driverHeap = props['spark.driver.memory'];
+    const driverMiB = driverHeap === undefined ? undefined : parseSizeMiB('spark.driver.memory', driverHeap);
+    if (driverMiB === undefined || driverMiB > maxDriver) {
+      set('spark.driver.memory', formatJvmSize(maxDriver),
+        `local-mode-safe driver heap (rendered: ${driverHeap ?? 'unset'}); the local JVM holds driver and executors`);
+    }
+    if (options.jars && options.jars.length > 0) {
+      if (props['spark.jars.packages'] !== undefined) {
+        removed['spark.jars.packages'] = 'the connector jars are local files (spark.jars): nothing is downloaded';
+        delete props['spark.jars.packages'];
+      }
+      const existing = props['spark.jars'] ? props['spark.jars'].split(',') : [];
+      set('spark.jars', [...existing, ...options.jars].join(','), 'the S3A connector, its AWS SDK and the cloud committers, fetched once by scripts/fetch-s3a-jars.sh');
+    }
+    this.properties = props;
+    this.localChanges = changes;
+    this.removed = removed;
+    this.reasons = reasons;
+  }
+
+  /** The `spark-defaults.conf` for `SPARK_CONF_DIR`: each property under its reason, local changes marked. */
+  public toSparkDefaultsConf(): string {
+    const lines = ['# spark-defaults.conf for a local run, rendered by spark-deploy'];
+    for (const [key, reason] of Object.entries(this.removed)) {
+      lines.push(`# local run: removed ${key}: ${reason}`);
+    }
+    for (const [key, value] of Object.entries(this.properties)) {
+      const local = this.localChanges[key];
+      const reason = local !== undefined ? `local run: ${local}` : this.reasons[key];
+      if (reason) lines.push(`# ${reason.replace(/\n/g, ' ')}`);
+      lines.push(`${key} ${value}`);
+    }
+    return lines.join('\n') + '\n';
+  }
+}
+
+/**
+ * The storage properties the model renders for open-source Spark of `sparkVersion` (S3A endpoint,
+ * credential providers, magic committer bindings): what a local run needs whatever target rendered the job.
+ */
+function storageProperties(storage: StorageOptions, sparkVersion: string): { [key: string]: string } {
+  const config = SparkConfiguration.tune({
+    target: DeploymentTarget.KUBERNETES,
+    release: sparkVersion,
+    executor: { cpu: 1, memoryGb: 4 },
+    storage,
+  });
+  const out: { [key: string]: string } = {};
+  for (const entry of config.entries()) {
+    if (entry.kind === PropertyKind.HADOOP || STORAGE_SPARK_KEYS.includes(entry.key)) {
+      out[entry.key] = entry.value;
+    }
+  }
+  return out;
+}
