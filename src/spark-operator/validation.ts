@@ -158,7 +158,7 @@ const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
 
 /**
  * Throws unless `schedule` parses as the operator parses it: five fields (minute hour day-of-month month
- * day-of-week, with `*`, `?`, lists, ranges, steps and JAN–DEC / SUN–SAT names), `@hourly`-style
+ * day-of-week, with `*` (or `?`), lists, ranges, steps and JAN–DEC / SUN–SAT names), `@hourly`-style
  * descriptors, or `@every <duration>`. Time zones go in the `timeZone` prop, not a `CRON_TZ=` prefix.
  */
 export function validateCronSchedule(field: string, schedule: string): string {
@@ -194,7 +194,8 @@ function checkCronField(spec: typeof CRON_FIELDS[number], expr: string, fail: (w
     const [range, step, extra] = part.split('/');
     if (extra !== undefined) fail(`'${part}' has more than one '/' in the ${spec.name} field`);
     if (step !== undefined && (!/^\d+$/.test(step) || Number(step) === 0)) fail(`step '${step}' must be a positive number in the ${spec.name} field`);
-    if (range === '*' || (range === '?' && (spec.name === 'day of month' || spec.name === 'day of week'))) continue;
+    // robfig/cron reads '?' as '*' in any field.
+    if (range === '*' || range === '?') continue;
     const bounds = range.split('-');
     if (bounds.length > 2 || bounds.some(b => b === '')) fail(`'${range}' is not a value or a range in the ${spec.name} field`);
     const lo = value(bounds[0]);
