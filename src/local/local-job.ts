@@ -76,7 +76,7 @@ export function localJob(options: LocalJobOptions): { config: SparkConfiguration
   const defaults = LocalSparkDefaults.fromConfiguration(config, {
     master: options.master,
     maxDriverMemoryMiB: options.maxDriverMemoryMiB,
-    storage: options.endpoint !== undefined ? storage : undefined,
+    storage,
     sparkVersion: env.sparkVersion,
     jars: options.endpoint !== undefined ? s3aJars(env) : undefined,
   });

@@ -1,7 +1,7 @@
 import { invalidValue } from '../config/errors';
 import { parseSizeMiB, formatJvmSize } from '../config/sizes';
 import { SparkConfiguration } from '../config/spark-configuration';
-import { DeploymentTarget, PropertyKind, StorageOptions } from '../config/types';
+import { DeploymentTarget, PropertyKind, StorageKind, StorageOptions } from '../config/types';
 
 /** Options for rendering a configuration for a local run. */
 export interface LocalSparkDefaultsOptions {
@@ -26,6 +26,7 @@ export interface LocalSparkDefaultsOptions {
    * Storage the local run reaches instead of the rendered one, e.g. a local S3 server
    * (`{ kind: StorageKind.S3_COMPATIBLE, endpoint: 'http://127.0.0.1:5000' }`). Its S3A properties,
    * committer included, are rendered by the configuration model for open-source Spark of `sparkVersion`.
+   * `{ kind: StorageKind.LOCAL }` (local files) removes the cloud committer bindings instead.
    * @default - the rendered storage properties are kept
    */
   readonly storage?: StorageOptions;
@@ -43,6 +44,7 @@ const STORAGE_SPARK_KEYS = [
   'spark.sql.parquet.output.committer.class',
   'spark.sql.parquet.mergeSchema',
 ];
+const CLOUD_COMMITTER_KEYS = ['spark.sql.sources.commitProtocolClass', 'spark.sql.parquet.output.committer.class'];
 const DEFAULT_MAX_DRIVER_MIB = 2048;
 const MASTER = /^local(\[(\*|\d+)(,\d+)?\])?$/;
 
@@ -107,6 +109,15 @@ export class LocalSparkDefaults {
     if (options.storage) {
       for (const [key, value] of Object.entries(storageProperties(options.storage, options.sparkVersion ?? sparkVersion))) {
         set(key, value, `local storage ${options.storage.endpoint ?? options.storage.kind} (rendered by the configuration model for open-source Spark)`);
+      }
+    }
+    if (options.storage?.kind === StorageKind.LOCAL) {
+      // Local files need no cloud committer, and without spark-hadoop-cloud its classes would not load.
+      for (const key of CLOUD_COMMITTER_KEYS) {
+        if (props[key] !== undefined) {
+          removed[key] = 'local files: Spark\'s own file committer (no spark-hadoop-cloud jar needed)';
+          delete props[key];
+        }
       }
     }
     set('spark.master', master, 'a local run: driver and executors in one JVM');
