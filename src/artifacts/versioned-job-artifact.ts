@@ -7,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct, IConstruct } from 'constructs';
 import { invalidValue } from '../config/errors';
-import { buildJobArtifact, BuiltJobArtifact } from './job-artifact-builder';
+import { buildJobArtifact, BuiltJobArtifact, defaultJobSourceDir } from './job-artifact-builder';
 import { CodeUriScheme, JobCode } from './job-code';
 
 /** Job code in S3 that a job can run and a role can be granted to read. */
@@ -162,7 +162,7 @@ export class VersionedJobArtifact extends Construct implements IJobArtifact {
     }
     const built = stage(props);
     if (Object.keys(built.entryPoints).length === 0) {
-      throw invalidValue('sourceDir', props.sourceDir ?? built.outDir, 'the package has no entry-point scripts in entrypoints/ (files not named __init__.py or _*.py)');
+      throw invalidValue('sourceDir', props.sourceDir ?? defaultJobSourceDir(), 'the package has no entry-point scripts in entrypoints/ (files not named __init__.py or _*.py)');
     }
     this.bucket = props.bucket;
     this.version = built.version;

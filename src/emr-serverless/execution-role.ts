@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { IJobArtifact } from '../artifacts/versioned-job-artifact';
 import { invalidValue } from '../config/errors';
 import { EmrServerlessApplication } from './application';
+import { suppressFindings } from './nag';
 
 /** Properties for `SparkJobExecutionRole`. */
 export interface SparkJobExecutionRoleProps {
@@ -85,18 +86,23 @@ export class SparkJobExecutionRole extends Construct implements iam.IGrantable {
     });
     this.roleArn = this.role.roleArn;
     this.grantPrincipal = this.role;
+    this.ownsRole = props.role === undefined;
     props.application?.grantLogWrite(this.role);
     for (const artifact of props.artifacts ?? []) this.grantArtifactRead(artifact);
+    this.recordWildcardReasons();
   }
+
+  private readonly ownsRole: boolean;
 
   /** Grants reading one version of job code. */
   public grantArtifactRead(artifact: IJobArtifact): iam.Grant {
-    return artifact.grantRead(this.role);
+    return this.recorded(artifact.grantRead(this.role));
   }
 
   /** Grants writing logs where an application sends them. */
   public grantLogWrite(application: EmrServerlessApplication): void {
     application.grantLogWrite(this.role);
+    this.recordWildcardReasons();
   }
 
   /**
@@ -104,7 +110,7 @@ export class SparkJobExecutionRole extends Construct implements iam.IGrantable {
    * @param prefix key prefix without leading or trailing slashes; all objects when omitted
    */
   public grantReadData(bucket: s3.IBucket, prefix?: string): iam.Grant {
-    return bucket.grantRead(this.role, objectsPattern('prefix', prefix));
+    return this.recorded(bucket.grantRead(this.role, objectsPattern('prefix', prefix)));
   }
 
   /**
@@ -113,7 +119,7 @@ export class SparkJobExecutionRole extends Construct implements iam.IGrantable {
    * @param prefix key prefix without leading or trailing slashes; all objects when omitted
    */
   public grantReadWriteData(bucket: s3.IBucket, prefix?: string): iam.Grant {
-    return bucket.grantReadWrite(this.role, objectsPattern('prefix', prefix));
+    return this.recorded(bucket.grantReadWrite(this.role, objectsPattern('prefix', prefix)));
   }
 
   /**
@@ -141,11 +147,30 @@ export class SparkJobExecutionRole extends Construct implements iam.IGrantable {
       ...names.map(db => arn('database', db)),
       ...names.map(db => arn('table', `${db}/*`)),
     ];
-    return iam.Grant.addToPrincipal({
+    return this.recorded(iam.Grant.addToPrincipal({
       grantee: this.role,
       actions: access === GlueCatalogAccess.READ ? GLUE_READ : [...GLUE_READ, ...GLUE_WRITE],
       resourceArns,
-    });
+    }));
+  }
+
+  /**
+   * Records on the role's policy why cdk-nag's wildcard finding is accepted: every wildcard it holds comes
+   * from a grant scoped by this class (a role we did not create is left to its owner).
+   */
+  public recordWildcardReasons(): void {
+    if (!this.ownsRole) return;
+    suppressFindings(this.role, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'wildcards are the object keys under the granted S3 prefixes (<prefix>/*), CDK bucket-grant action groups '
+        + '(s3:GetObject*, s3:List*, s3:DeleteObject*, s3:Abort*), tables of the granted Glue databases (table/<db>/*) and '
+        + 'log streams of the job log group (:*)',
+    }]);
+  }
+
+  private recorded(grant: iam.Grant): iam.Grant {
+    this.recordWildcardReasons();
+    return grant;
   }
 }
 

@@ -1,4 +1,4 @@
 export * from './application';
 export * from './execution-role';
 export * from './spark-job';
-export { JOBS_OUTPUT_KEY, JobRunContract } from './job-outputs';
+export * from './job-run-contract';

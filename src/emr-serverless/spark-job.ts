@@ -16,7 +16,8 @@ import { SparkJobDefinition } from '../job/spark-job-definition';
 import { EmrServerlessApplication } from './application';
 import { emrAtLeast } from './capacity';
 import { SparkJobExecutionRole } from './execution-role';
-import { JobRunContract, registerJobOutput } from './job-outputs';
+import { registerJobOutput } from './job-outputs';
+import { JobRunContract } from './job-run-contract';
 import { suppressFindings } from './nag';
 
 /** Options for `EmrServerlessSparkJob.startJobRunTask`. */
@@ -287,6 +288,7 @@ export class EmrServerlessSparkJob extends Construct {
       actions: ['s3:GetObject'],
       resources: [Stack.of(this).formatArn({ service: 's3', region: '', account: '', resource: code.bucketName!, resourceName: `${code.root}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
     }));
+    this.executionRole.recordWildcardReasons();
   }
 
   private createStateMachine(): sfn.StateMachine {

@@ -10,7 +10,7 @@ import { VersionedJobArtifact } from '../../src/artifacts/versioned-job-artifact
 import { readDeployedJobs } from '../../src/client/deployed-jobs';
 import { EmrServerlessApplication, EmrServerlessApplicationProps } from '../../src/emr-serverless/application';
 import { SparkJobExecutionRole } from '../../src/emr-serverless/execution-role';
-import { JOBS_OUTPUT_KEY } from '../../src/emr-serverless/job-outputs';
+import { JOBS_OUTPUT_KEY } from '../../src/emr-serverless/job-run-contract';
 import { EmrServerlessSparkJob, EmrServerlessSparkJobProps } from '../../src/emr-serverless/spark-job';
 import { SparkJobDefinition, SparkJobDefinitionProps } from '../../src/job/spark-job-definition';
 import { pythonJson } from '../artifacts/python';

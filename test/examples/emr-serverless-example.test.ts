@@ -1,0 +1,107 @@
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { buildExampleApp } from '../../examples/emr-serverless/app';
+import { venvBin } from '../artifacts/python';
+
+// cfn-lint checks CDK emits itself and we cannot change, each with the reason it is accepted.
+const ACCEPTED_CFN_LINT = {
+  W3005: 'CDK writes an explicit DependsOn next to a GetAtt for Lambda and Step Functions roles (redundant, harmless)',
+};
+
+/**
+ * The example app, synthesized once for all checks. `SPARK_DEPLOY_EXAMPLE_JOBS` may point at another
+ * checkout of the jobs package (the default is this repository's jobs/src/spark_jobs).
+ */
+const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'emr-example-'));
+const context = process.env.SPARK_DEPLOY_EXAMPLE_JOBS ? { jobsSourceDir: process.env.SPARK_DEPLOY_EXAMPLE_JOBS } : {};
+const assembly = buildExampleApp(outdir, context).synth();
+const templates = assembly.stacks.map(s => path.join(outdir, s.templateFile));
+
+describe('examples/emr-serverless', () => {
+  test('synthesizes one stack with the application, both jobs, a schedule and two data buckets', () => {
+    expect(assembly.stacks.map(s => s.stackName)).toEqual(['SparkFeaturesOnEmrServerless']);
+    const template = assembly.stacks[0].template;
+    const types = Object.values(template.Resources).map((r: any) => r.Type);
+    const count = (t: string) => types.filter(x => x === t).length;
+    expect(count('AWS::EMRServerless::Application')).toBe(1);
+    expect(count('AWS::StepFunctions::StateMachine')).toBe(1);
+    expect(count('AWS::Scheduler::Schedule')).toBe(1);
+    expect(count('Custom::CDKBucketDeployment')).toBe(1);
+    // Raw and curated data, the platform bucket (code + logs), and the access-log bucket.
+    expect(count('AWS::S3::Bucket')).toBe(4);
+    const jobs = JSON.stringify(template.Outputs.SparkDeployJobs.Value);
+    for (const arg of ['--input', '--output', '--spec', '--input-format', 'parquet', '--reference']) expect(jobs).toContain(`\\"${arg}\\"`);
+    expect(jobs).toContain('entrypoints/features.py');
+    expect(jobs).toContain('entrypoints/validate.py');
+  });
+
+  test('every data bucket is encrypted, TLS-only, private and logs its access', () => {
+    const template = assembly.stacks[0].template;
+    const buckets = Object.entries(template.Resources).filter(([, r]: any) => r.Type === 'AWS::S3::Bucket');
+    for (const [id, bucket] of buckets as Array<[string, any]>) {
+      expect(bucket.Properties.BucketEncryption).toBeDefined();
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
+      });
+      if (!id.startsWith('AccessLogs')) expect(bucket.Properties.LoggingConfiguration).toBeDefined();
+      const policy = Object.values(template.Resources).find((r: any) => r.Type === 'AWS::S3::BucketPolicy' && r.Properties.Bucket.Ref === id) as any;
+      expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  test('cdk-nag AwsSolutions: zero unsuppressed findings, every suppression with a reason', () => {
+    const errors = assembly.stacks.flatMap(s => Object.values(s.manifest.metadata ?? {}).flat())
+      .filter((m: any) => m.type === 'aws:cdk:error' || m.type === 'aws:cdk:warning');
+    expect(errors).toEqual([]);
+    const report = fs.readFileSync(path.join(outdir, 'AwsSolutions--SparkFeaturesOnEmrServerless-NagReport.csv'), 'utf8').trim().split('\n').slice(1);
+    expect(report.length).toBeGreaterThan(20); // the checks did run
+    expect(report.filter(line => line.includes('"Non-Compliant"'))).toEqual([]);
+    for (const line of report.filter(l => l.includes('"Suppressed"'))) {
+      expect(line).not.toContain('"N/A"');
+    }
+  });
+
+  test('cfn-lint passes on every synthesized template', () => {
+    const cfnLint = venvBin('cfn-lint');
+    expect(templates.length).toBeGreaterThan(0);
+    for (const template of templates) {
+      const run = spawnSync(cfnLint, ['--format', 'json', template], { encoding: 'utf8' });
+      if (run.error) throw run.error;
+      const findings = JSON.parse(run.stdout || '[]') as Array<{ Rule: { Id: string }; Message: string }>;
+      const unexpected = findings.filter(f => !(f.Rule.Id in ACCEPTED_CFN_LINT));
+      expect(unexpected.map(f => `${f.Rule.Id}: ${f.Message}`)).toEqual([]);
+    }
+  });
+
+  test('CDK\'s own CloudFormation validation reports no violation', () => {
+    const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+    for (const plugin of report.pluginReports) {
+      expect(plugin.violations).toEqual([]);
+    }
+  });
+
+  test('no Docker is involved: every asset is a file or directory', () => {
+    const assets = JSON.parse(fs.readFileSync(path.join(outdir, 'SparkFeaturesOnEmrServerless.assets.json'), 'utf8'));
+    expect(Object.keys(assets.dockerImages ?? {})).toEqual([]);
+    expect(Object.keys(assets.files).length).toBeGreaterThan(0);
+  });
+
+  test('the uploaded artifact: Python reads the zip without CRC errors and the manifest hashes match the files', () => {
+    const assets = JSON.parse(fs.readFileSync(path.join(outdir, 'SparkFeaturesOnEmrServerless.assets.json'), 'utf8'));
+    const dirs = Object.values(assets.files).map((f: any) => path.join(outdir, f.source.path))
+      .filter(p => fs.existsSync(path.join(p, 'manifest.json')));
+    expect(dirs).toHaveLength(1);
+    const manifest = JSON.parse(fs.readFileSync(path.join(dirs[0], 'manifest.json'), 'utf8'));
+    expect(Object.keys(manifest.entryPoints).sort()).toEqual(expect.arrayContaining(['features', 'validate']));
+    const check = execFileSync(venvBin('python'), ['-c', `
+import hashlib, json, sys, zipfile
+root, manifest = sys.argv[1], json.load(open(sys.argv[2]))
+ok = all(hashlib.sha256(open(f"{root}/{f['path']}", "rb").read()).hexdigest() == f["sha256"] for f in manifest["files"])
+with zipfile.ZipFile(f"{root}/spark_jobs.zip") as z:
+    print(json.dumps({"ok": ok, "bad": z.testzip(), "init": "spark_jobs/__init__.py" in z.namelist()}))
+`, dirs[0], path.join(dirs[0], 'manifest.json')], { encoding: 'utf8' });
+    expect(JSON.parse(check)).toEqual({ ok: true, bad: null, init: true });
+  });
+});
