@@ -6,7 +6,8 @@ import {
 
 export const STATUS_USAGE = `Usage: spark-deploy status JOB_RUN_ID (--application-id ID | --job NAME) [--json]
 
-Prints the state of a job run, its details, billed resources and Spark UI link.
+Prints the state of a job run, its details, billed resources and Spark UI link. Exits 0 whenever the
+status could be read (whatever the state); use \`wait\` for an exit code that follows the run.
 ${CONNECTION_USAGE}
 `;
 

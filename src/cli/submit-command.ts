@@ -87,6 +87,7 @@ export async function submitCommand(argv: string[], io: CliIo): Promise<number> 
     reporter.note(`Started job run ${started.jobRunId} on application ${started.applicationId} (clientToken ${started.clientToken})`);
     if (!wait) {
       if (json) io.stdout(JSON.stringify(started, null, 2) + '\n');
+      else io.stdout(`Follow it with: spark-deploy wait ${started.jobRunId} --application-id ${started.applicationId}\n`);
       return ExitCode.OK;
     }
     const result = await runner.wait(started.applicationId, started.jobRunId,

@@ -1,6 +1,7 @@
 import {
   CancelJobRunCommand,
   EMRServerlessClient,
+  GetApplicationCommand,
   GetDashboardForJobRunCommand,
   GetJobRunCommand,
   JobRun,
@@ -239,6 +240,13 @@ export class EmrServerlessJobRunner {
     return runs.slice(0, maxResults);
   }
 
+  /** The application's default S3 log prefix (its monitoring configuration), when it has one. */
+  public async applicationLogUri(applicationId: string): Promise<string | undefined> {
+    validateApplicationId(applicationId);
+    const response = await this.call('GetApplication', () => this.client.send(new GetApplicationCommand({ applicationId })));
+    return response.application?.monitoringConfiguration?.s3MonitoringConfiguration?.logUri;
+  }
+
   /** The Spark UI link of a run; an endpoint without GetDashboardForJobRun gives a reason instead of failing. */
   public async dashboard(applicationId: string, jobRunId: string, attempt?: number): Promise<DashboardLink> {
     try {
@@ -342,7 +350,11 @@ function attemptsLeft(status: JobRunStatus): boolean {
   return status.maxAttempts !== undefined && (status.attempt ?? 1) < status.maxAttempts;
 }
 
-function defaultWaitMs(status: JobRunStatus): number {
+/**
+ * The default hard deadline of a wait: the run's own limit for every attempt it may make, plus an hour
+ * for queueing and start-up. A retry-enabled run therefore cannot keep a wait forever.
+ */
+export function defaultWaitMs(status: Pick<JobRunStatus, 'executionTimeoutMinutes' | 'maxAttempts'>): number {
   const minutes = status.executionTimeoutMinutes || DEFAULT_EXECUTION_TIMEOUT_MINUTES;
   return minutes * 60_000 * (status.maxAttempts ?? 1) + DEADLINE_SLACK_MS;
 }

@@ -73,6 +73,24 @@ describe('spark-deploy logs', () => {
     }));
     const { code, stderr } = await runCli(['logs', plain.jobRunId!, '--application-id', app, ...f.aws]);
     expect(code).toBe(ExitCode.USAGE);
-    expect(stderr).toMatch(/--log-uri: required; job run \w+ sets no S3 log location of its own/);
+    expect(stderr).toMatch(/--log-uri: required; neither job run \w+ nor application \w+ sets an S3 log location/);
+  });
+
+  test('falls back to the application\'s default log location', async () => {
+    // moto keeps no monitoring configuration on applications: the proxy adds the one the service would return
+    f.proxy.rewrite('GetApplication', body => ({
+      application: {
+        ...body.application,
+        monitoringConfiguration: { s3MonitoringConfiguration: { logUri: 's3://run-logs/app-default/' } },
+      },
+    }));
+    const plain = await f.direct.send(new StartJobRunCommand({
+      applicationId: app, clientToken: 'v', executionRoleArn: ROLE, jobDriver: { sparkSubmit: { entryPoint: ENTRY } },
+    }));
+    await putLog(`app-default/applications/${app}/jobs/${plain.jobRunId}/SPARK_DRIVER/stdout.gz`, 'from the app default\n');
+    const { code, stdout } = await runCli(['logs', plain.jobRunId!, '--application-id', app, ...f.aws]);
+    expect(code).toBe(ExitCode.OK);
+    expect(stdout).toBe('from the app default\n');
+    expect(f.proxy.of('GetApplication')).toHaveLength(1);
   });
 });

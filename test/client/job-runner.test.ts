@@ -1,7 +1,7 @@
 import { CreateApplicationCommand, EMRServerlessClient, GetJobRunCommand, ListJobRunsCommand } from '@aws-sdk/client-emr-serverless';
 import { FaultProxy } from './fault-proxy';
 import { AwsCallError, FailureKind, RetryEvent } from '../../src/client/aws-errors';
-import { EmrServerlessJobRunner, JobRunnerOptions, JobRunStatus, RunOutcome } from '../../src/client/job-runner';
+import { defaultWaitMs, EmrServerlessJobRunner, JobRunnerOptions, JobRunStatus, RunOutcome } from '../../src/client/job-runner';
 import { DeploymentTarget, SparkConfiguration } from '../../src/config';
 import { MotoServer, startMotoServer, useFakeAwsCredentials } from '../support/moto-server';
 
@@ -263,5 +263,14 @@ describe('EmrServerlessJobRunner against moto', () => {
     await expect(runner().describe('Not-An-Id', 'abc')).rejects.toThrow(/applicationId: 'Not-An-Id' is not valid/);
     await expect(runner().list(applicationId, { states: ['DONE'] })).rejects.toThrow(/states: 'DONE' is not valid; expected one of/);
     await expect(runner().wait(applicationId, 'abc', { timeoutMs: 0 })).rejects.toThrow(/timeoutMs: 0 is not valid/);
+  });
+});
+
+describe('defaultWaitMs', () => {
+  test('is the run\'s limit for each attempt plus an hour for queueing and start-up', () => {
+    expect(defaultWaitMs({ executionTimeoutMinutes: 30 })).toBe((30 + 60) * 60_000);
+    expect(defaultWaitMs({ executionTimeoutMinutes: 30, maxAttempts: 3 })).toBe((90 + 60) * 60_000);
+    // The service default (720 minutes) when the run does not say.
+    expect(defaultWaitMs({})).toBe((720 + 60) * 60_000);
   });
 });
