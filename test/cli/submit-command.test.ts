@@ -191,8 +191,11 @@ describe('spark-deploy submit', () => {
               executionRoleArn: ROLE,
               entryPoint: ENTRY,
               entryPointArguments: ['--mode', 'full'],
-              sparkSubmitParameters: config.toSparkSubmitParameters(),
+              sparkSubmitParameters: `--py-files s3://artifacts/x/spark_jobs.zip ${config.toSparkSubmitParameters()}`,
               logUri: 's3://logs/emr/',
+              executionTimeoutMinutes: 60,
+              maxAttempts: 2,
+              stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:features',
             },
           }),
           ApplicationId: applicationId,
@@ -213,15 +216,20 @@ describe('spark-deploy submit', () => {
       expect(body.jobDriver.sparkSubmit).toEqual({
         entryPoint: ENTRY,
         entryPointArguments: ['--mode', 'full'],
-        sparkSubmitParameters: `${config.toSparkSubmitParameters()} --conf spark.sql.shuffle.partitions=32`,
+        sparkSubmitParameters: `--py-files s3://artifacts/x/spark_jobs.zip ${config.toSparkSubmitParameters()} --conf spark.sql.shuffle.partitions=32`,
       });
+      expect(body.executionTimeoutMinutes).toBe(60);
+      expect(body.retryPolicy).toEqual({ maxAttempts: 2 });
       expect(body.configurationOverrides.monitoringConfiguration.s3MonitoringConfiguration.logUri).toBe('s3://logs/emr/');
     });
 
-    test('arguments after -- replace the deployed ones', async () => {
+    test('arguments after -- replace the deployed ones; flags override the file', async () => {
       const file = outputsFile(app);
-      await runCli(['submit', ...f.aws, '--job', 'features', '--outputs-file', file, '--', '--mode', 'incremental']);
-      expect(f.proxy.of('StartJobRun')[0].body.jobDriver.sparkSubmit.entryPointArguments).toEqual(['--mode', 'incremental']);
+      await runCli(['submit', ...f.aws, '--job', 'features', '--outputs-file', file, '--max-attempts', '1', '--', '--mode', 'incremental']);
+      const body = f.proxy.of('StartJobRun')[0].body;
+      expect(body.jobDriver.sparkSubmit.entryPointArguments).toEqual(['--mode', 'incremental']);
+      // --max-attempts 1 is "no retry": no policy is sent at all.
+      expect(body.retryPolicy).toBeUndefined();
     });
 
     test('fails with exit 2 listing the known jobs for an unknown job', async () => {
