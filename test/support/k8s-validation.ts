@@ -9,6 +9,7 @@
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { Chart, Yaml } from 'cdk8s';
@@ -136,11 +137,25 @@ export function crdFindings(docs: any[]): ManifestFinding[] {
 
 // ---- Core Kubernetes schemas (kubernetes-validate) ---------------------------------------------------
 
+let venvChecked = false;
+
+/**
+ * Brings the jobs venv up to date with jobs/pyproject.toml once per process (a no-op when its stamp matches),
+ * under a lock so that parallel test workers never install into it at the same time.
+ */
+function ensureVenv(): void {
+  if (venvChecked) return;
+  const setup = path.join(REPO_ROOT, 'jobs', 'scripts', 'setup-venv.sh');
+  execFileSync('flock', [path.join(os.tmpdir(), 'spark-deploy-venv-setup.lock'), 'bash', setup], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
+  venvChecked = true;
+}
+
 /**
  * Validates every core object, and every Spark pod template as a core PodTemplate, with kubernetes-validate
  * in strict mode (offline, schemas bundled by the package). Runs one Python process per call.
  */
 export function coreFindings(docs: any[]): ManifestFinding[] {
+  ensureVenv();
   const script = path.join(__dirname, 'validate_k8s_core.py');
   const out = execFileSync('bash', [path.join(REPO_ROOT, 'jobs', 'scripts', 'in-venv.sh'), 'python', script, KUBERNETES_VERSION], {
     input: JSON.stringify(docs),
