@@ -6,3 +6,6 @@ cd "$(dirname "$0")/.."
 
 # EMR Serverless (AWS CDK): writes examples/emr-serverless/cdk.out
 npx ts-node --transpile-only -P test/tsconfig.json examples/emr-serverless/app.ts
+
+# Spark Operator (cdk8s): writes examples/spark-operator/dist/spark-features.k8s.yaml
+npx ts-node --transpile-only -P test/tsconfig.json examples/spark-operator/app.ts
