@@ -113,6 +113,25 @@ def test_rewriting_replaces_the_directory(tmp_path: Path) -> None:
     assert pq.read_table(tmp_path / "tx").num_rows == 200
 
 
+def test_the_two_periods_partition_the_full_data(tmp_path: Path) -> None:
+    # GIVEN the full data and its two halves written separately
+    for period in ("all", "first", "second"):
+        write_sample_data(tmp_path / period, rows=1200, seed=4, period=period)
+    full, first, second = (pq.read_table(tmp_path / p).to_pandas() for p in ("all", "first", "second"))
+    # THEN the halves are exactly the full data's rows, split at the midpoint
+    midpoint = pd.Timestamp(START) + pd.Timedelta(days=PERIOD_DAYS / 2)
+    assert (first["event_time"] < midpoint).all()
+    assert (second["event_time"] >= midpoint).all()
+    pd.testing.assert_frame_equal(pd.concat([first, second], ignore_index=True), full)
+
+
+def test_fails_for_an_unknown_period(tmp_path: Path) -> None:
+    with pytest.raises(
+        ValueError, match=r"period: expected one of \['all', 'first', 'second'\], got 'third'"
+    ):
+        write_sample_data(tmp_path / "x", rows=10, period="third")
+
+
 @pytest.mark.parametrize("rows", [0, -3, 2.5, True])
 def test_fails_for_bad_rows(rows: object) -> None:
     with pytest.raises(ValueError, match=r"rows: expected a whole number >= 1"):

@@ -158,25 +158,46 @@ def generate(rows: int, seed: int = 7) -> pd.DataFrame:
     )
 
 
+PERIODS: tuple[str, ...] = ("all", "first", "second")
+"""``first``/``second``: the rows before/from the midpoint of the span (the two validation periods)."""
+
+
+def select_period(frame: pd.DataFrame, period: str) -> pd.DataFrame:
+    """The rows of ``frame`` in ``period`` (one of :data:`PERIODS`)."""
+    if period not in PERIODS:
+        raise ValueError(f"period: expected one of {list(PERIODS)}, got {period!r}")
+    if period == "all":
+        return frame
+    midpoint = pd.Timestamp(START) + pd.Timedelta(days=PERIOD_DAYS / 2)
+    early = frame["event_time"] < midpoint
+    return frame[early if period == "first" else ~early].reset_index(drop=True)
+
+
 def write_sample_data(
-    output: str | Path, rows: int, seed: int = 7, rows_per_file: int = MAX_ROWS_PER_FILE
+    output: str | Path,
+    rows: int,
+    seed: int = 7,
+    rows_per_file: int = MAX_ROWS_PER_FILE,
+    period: str = "all",
 ) -> SampleSummary:
     """Generate the data and write it as Parquet files under the local directory ``output``.
 
     The directory is replaced. Files are ``part-00000.parquet``, ... of at most ``rows_per_file``
-    rows each, in event-time order.
+    rows each, in event-time order. ``period`` keeps one half of the generated rows (the same rows
+    the full dataset holds for that half), so the two halves can be processed as two datasets.
     """
     if isinstance(rows_per_file, bool) or not isinstance(rows_per_file, int) or rows_per_file < 1:
         raise ValueError(f"rows_per_file: expected a whole number >= 1, got {rows_per_file!r}")
     out = Path(output)
     if "://" in str(output):
         raise ValueError(f"output: expected a local directory, got {output!r}; upload it afterwards")
-    frame = generate(rows, seed)
+    frame = select_period(generate(rows, seed), period)
+    rows = len(frame)
     table = pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False)
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    files = math.ceil(rows / rows_per_file)
+    files = max(1, math.ceil(rows / rows_per_file))
     for i in range(files):
         pq.write_table(table.slice(i * rows_per_file, rows_per_file), tmp / f"part-{i:05d}.parquet")
     shutil.rmtree(out, ignore_errors=True)
@@ -193,9 +214,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", required=True, help="local directory to write (replaced)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     parser.add_argument("--rows-per-file", type=int, default=MAX_ROWS_PER_FILE)
+    parser.add_argument(
+        "--period", default="all", help="all (default), or first/second: one half of the time span"
+    )
     args = parser.parse_args(argv)
     try:
-        summary = write_sample_data(args.output, args.rows, args.seed, args.rows_per_file)
+        summary = write_sample_data(args.output, args.rows, args.seed, args.rows_per_file, args.period)
     except ValueError as err:
         print(f"sample_data: {err}", file=sys.stderr)
         return 2

@@ -6,6 +6,8 @@ Prints one JSON document on stdout.
   s3_tool.py mkbucket BUCKET
   s3_tool.py upload-dir LOCAL_DIR BUCKET PREFIX
   s3_tool.py list BUCKET [PREFIX]           -> {"objects": {key: etag}, "uploads": [key, ...]}
+  s3_tool.py put LOCAL_FILE BUCKET KEY
+  s3_tool.py copy-prefix BUCKET SOURCE_PREFIX TARGET_PREFIX
   s3_tool.py get BUCKET KEY                  -> {"text": ...}
   s3_tool.py read-parquet BUCKET PREFIX COLUMN [DISTINCT_COLUMN] -> {"rows", "sum", "files", "distinct"}
 """
@@ -73,6 +75,18 @@ def main(argv: list[str]) -> dict:
             "sum": 0.0 if table is None else float(pc.sum(table[column]).as_py() or 0.0),
             "distinct": None if table is None or distinct is None else len(pc.unique(table[distinct])),
         }
+    if command == "put":
+        s3.upload_file(args[0], args[1], args[2])
+        return {"key": args[2]}
+    if command == "copy-prefix":
+        bucket, source, target = args[0], args[1].rstrip("/") + "/", args[2].rstrip("/") + "/"
+        copied = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=source):
+            for o in page.get("Contents", []):
+                key = target + o["Key"][len(source) :]
+                s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": o["Key"]})
+                copied.append(key)
+        return {"keys": copied}
     if command == "get":
         return {"text": s3.get_object(Bucket=args[0], Key=args[1])["Body"].read().decode("utf-8")}
     raise SystemExit(f"s3_tool: unknown command {command!r}")
