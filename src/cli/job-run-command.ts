@@ -134,6 +134,8 @@ function hintFor(err: AwsCallError): string | undefined {
 export class StatusReporter {
   private readonly started = Date.now();
   private live = false;
+  private last: JobRunStatus | undefined;
+  private ticker: NodeJS.Timeout | undefined;
 
   public constructor(private readonly io: CliIo, private readonly json: boolean, private readonly tty: boolean) {}
 
@@ -149,8 +151,15 @@ export class StatusReporter {
 
   /** Ends the live line, so that what follows starts on its own line. */
   public done(): void {
+    this.stop();
     if (this.live) this.io.stdout('\n');
     this.live = false;
+  }
+
+  /** Stops the clock of the live line (also on errors, so no timer outlives the command). */
+  public stop(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
   }
 
   /** A message for people; never on stdout with --json. */
@@ -168,9 +177,17 @@ export class StatusReporter {
 
   private poll(s: JobRunStatus): void {
     if (this.json || !this.tty) return;
+    this.last = s;
+    this.render();
+    // Polls grow up to 30 s apart: a one-second tick keeps the clock of the live line moving.
+    this.ticker ??= setInterval(() => this.render(), 1000).unref();
+  }
+
+  private render(): void {
+    if (!this.last) return;
     const elapsed = Math.round((Date.now() - this.started) / 1000);
     const clock = `${String(Math.floor(elapsed / 60)).padStart(2, '0')}:${String(elapsed % 60).padStart(2, '0')}`;
-    this.io.stdout(`\r\x1b[2K${clock} ${s.jobRunId} ${s.state}${attemptText(s)}`);
+    this.io.stdout(`\r\x1b[2K${clock} ${this.last.jobRunId} ${this.last.state}${attemptText(this.last)}`);
     this.live = true;
   }
 }

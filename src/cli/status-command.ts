@@ -53,6 +53,7 @@ export async function statusCommand(argv: string[], io: CliIo): Promise<number> 
 /** `spark-deploy wait`. */
 export async function waitCommand(argv: string[], io: CliIo): Promise<number> {
   let interrupt: { dispose: () => void } | undefined;
+  let reporter: StatusReporter | undefined;
   try {
     const args = parseArgs(argv, { values: [...RUN_FLAGS, 'timeout-minutes', 'poll-seconds'], booleans: ['json', 'keep-running', 'help'] });
     if (flag(args, 'help')) throw new UsageError(WAIT_USAGE);
@@ -62,7 +63,7 @@ export async function waitCommand(argv: string[], io: CliIo): Promise<number> {
     const timeout = timeoutFromFlags(args);
     const keepRunning = flag(args, 'keep-running') === 'true';
     const runner = runnerFromFlags(args, io, json);
-    const reporter = new StatusReporter(io, json, isTerminal(io));
+    reporter = new StatusReporter(io, json, isTerminal(io));
     const sigint = interruptOnSigint(io, json || keepRunning, () => `job run ${jobRunId}`);
     interrupt = sigint;
     const result = await runner.wait(applicationId, jobRunId,
@@ -72,8 +73,10 @@ export async function waitCommand(argv: string[], io: CliIo): Promise<number> {
     else printResult(io, result, timeout.minutes);
     return exitCodeFor(result);
   } catch (err) {
+    reporter?.done();
     return reportError(io, 'wait', err, WAIT_USAGE);
   } finally {
+    reporter?.stop();
     interrupt?.dispose();
   }
 }

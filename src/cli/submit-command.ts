@@ -72,6 +72,7 @@ function pairs(values: string[] | undefined, name: string): { [key: string]: str
 /** `spark-deploy submit`. */
 export async function submitCommand(argv: string[], io: CliIo): Promise<number> {
   let interrupt: { dispose: () => void } | undefined;
+  let reporter: StatusReporter | undefined;
   try {
     const { input, args } = jobRunInputFromFlags(argv);
     const json = flag(args, 'json') === 'true';
@@ -84,7 +85,7 @@ export async function submitCommand(argv: string[], io: CliIo): Promise<number> 
     interrupt = sigint;
     const started = await runner.start(input, sigint.signal);
     jobRunId = started.jobRunId;
-    const reporter = new StatusReporter(io, json, isTerminal(io));
+    reporter = new StatusReporter(io, json, isTerminal(io));
     reporter.note(`Started job run ${started.jobRunId} on application ${started.applicationId} (clientToken ${started.clientToken})`);
     if (!wait) {
       if (json) io.stdout(JSON.stringify(started, null, 2) + '\n');
@@ -99,8 +100,10 @@ export async function submitCommand(argv: string[], io: CliIo): Promise<number> 
     else printResult(io, full, timeout.minutes);
     return exitCodeFor(full);
   } catch (err) {
+    reporter?.done();
     return reportError(io, 'submit', err, SUBMIT_USAGE);
   } finally {
+    reporter?.stop();
     interrupt?.dispose();
   }
 }

@@ -64,8 +64,19 @@ describe('spark-deploy submit', () => {
     const { code, stdout } = await runCli(submitFlags('--wait', ...FAST), { isTty: true });
     expect(code).toBe(ExitCode.OK);
     const live = stdout.split('\r\x1b[2K').slice(1).map(s => s.split('\n')[0].replace(/^\d\d:\d\d /, '').replace(/^\w+ /, ''));
-    expect(live).toEqual(['PENDING', 'RUNNING', 'SUCCESS']);
+    // The one-second clock may repeat a state between polls.
+    expect(live.filter((state, i) => state !== live[i - 1])).toEqual(['PENDING', 'RUNNING', 'SUCCESS']);
     expect(stdout).toMatch(/SUCCESS\nJob run \w+ SUCCESS/);
+  });
+
+  test('the live line\'s clock ticks between polls', async () => {
+    scriptStates(f.proxy, ['RUNNING', 'SUCCESS']);
+    // The first poll delay is drawn from [1.25 s, 2.5 s]: the clock must redraw at least once meanwhile.
+    const { code, stdout } = await runCli(submitFlags('--wait', '--poll-seconds', '2.5'), { isTty: true });
+    expect(code).toBe(ExitCode.OK);
+    const running = stdout.split('\r\x1b[2K').filter(l => / RUNNING$/.test(l));
+    expect(running.length).toBeGreaterThanOrEqual(2);
+    expect(running[running.length - 1]).toMatch(/^00:0[1-3] /);
   });
 
   test('--wait --json prints only one JSON document', async () => {
