@@ -4,7 +4,7 @@ import { PodPlacement, podTemplate, SPARK_IMAGE_UID, validatePlacement } from '.
 import { SparkOperatorRbac } from './rbac';
 import {
   formatCpuQuantity, validateAnnotations, validateDns1035Name, validateJvmSize, validateLabels,
-  validateOperatorSparkConf, validateQuantity, validateWholeNumber,
+  validateOperatorHadoopConf, validateOperatorSparkConf, validateQuantity, validateWholeNumber,
 } from './validation';
 import { CodeUriScheme } from '../artifacts/job-code';
 import { invalidValue } from '../config/errors';
@@ -168,6 +168,7 @@ export function renderSparkApplication(props: SparkOperatorApplicationProps, max
   // Job overrides win over the monitoring defaults; the webhook's rules apply to the result.
   const sparkConf = { ...monitoring.sparkConf(), ...operatorConf.sparkConf };
   validateOperatorSparkConf('sparkConf', sparkConf, namespace);
+  validateOperatorHadoopConf('hadoopConf', operatorConf.hadoopConf);
 
   const labels: { [key: string]: string } = {
     'app.kubernetes.io/name': job.name,

@@ -143,6 +143,19 @@ export function validateOperatorSparkConf(field: string, sparkConf: { [key: stri
   }
 }
 
+/** Credential providers that read keys from configuration, files or the environment instead of the pod's identity. */
+const KEY_BASED_PROVIDER = /SimpleAWSCredentialsProvider|TemporaryAWSCredentialsProvider|EnvironmentVariableCredentialsProvider|ProfileCredentialsProvider|SystemPropertyCredentialsProvider/;
+
+/** Throws when `hadoopConf` makes S3A read credentials from anything but the workload identity. */
+export function validateOperatorHadoopConf(field: string, hadoopConf: { [key: string]: string }): void {
+  for (const [key, value] of Object.entries(hadoopConf)) {
+    if (/^fs\.s3a\.(bucket\.[^.]+\.)?aws\.credentials\.provider$/.test(key) && KEY_BASED_PROVIDER.test(value)) {
+      throw invalidValue(`${field}['${key}']`, value,
+        'on Kubernetes S3A reads credentials from the workload identity only (IRSA, EKS Pod Identity, node role); use SparkOperatorRbac\'s identity');
+    }
+  }
+}
+
 // ---- ScheduledSparkApplication: cron (robfig/cron v3 ParseStandard) and concurrency policy.
 
 const CRON_FIELDS: Array<{ name: string; min: number; max: number; names?: string[] }> = [

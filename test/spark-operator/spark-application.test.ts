@@ -245,6 +245,7 @@ describe('SparkOperatorApplication', () => {
       [{ driverPlacement: { priorityClassName: 'High Priority' } }, /^driverPlacement.priorityClassName: 'High Priority' is not valid/],
       [{ job: featuresJob({ sparkConf: { 'spark.kubernetes.container.image': 'evil:1' } }) }, /^sparkConf\['spark.kubernetes.container.image'\]: 'evil:1' is not valid; this key is not allowed in a SparkApplication: use the image prop/],
       [{ job: featuresJob({ sparkConf: { 'spark.kubernetes.namespace': 'default' } }) }, /^sparkConf\['spark.kubernetes.namespace'\]: 'default' is not valid; must equal the application namespace 'spark-jobs'/],
+      [{ job: featuresJob({ sparkConf: { 'fs.s3a.aws.credentials.provider': 'org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider' } }) }, /^hadoopConf\['fs.s3a.aws.credentials.provider'\]: .* S3A reads credentials from the workload identity only/],
       [{ job: featuresJob({ sparkConf: { 'spark.dynamicAllocation.shuffleTracking.timeout': 'soon' } }) }, /^sparkConf\['spark.dynamicAllocation.shuffleTracking.timeout'\]: 'soon' is not valid; expected a Spark duration/],
     ])('fails on %j', (props, message) => {
       expect(() => synthApp(props as any)).toThrow(message);

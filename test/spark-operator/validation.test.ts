@@ -1,6 +1,6 @@
 import {
   formatCpuQuantity, validateCronSchedule, validateDns1035Name, validateDns1123Label, validateJvmSize, validateLabels,
-  validateOperatorSparkConf, validateQuantity, validateTimeZone, validateWholeNumber,
+  validateOperatorHadoopConf, validateOperatorSparkConf, validateQuantity, validateTimeZone, validateWholeNumber,
 } from '../../src/spark-operator/validation';
 
 describe('names', () => {
@@ -92,6 +92,22 @@ describe('sparkConf rules of the webhook', () => {
   test('fails on a value that is not a string', () => {
     expect(() => validateOperatorSparkConf('sparkConf', { 'spark.sql.shuffle.partitions': 400 as any }, 'ns'))
       .toThrow(/sparkConf\['spark.sql.shuffle.partitions'\]: 400 is not valid; sparkConf values are strings/);
+  });
+});
+
+describe('hadoopConf credentials', () => {
+  test.each([
+    'org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider', 'org.apache.hadoop.fs.s3a.TemporaryAWSCredentialsProvider',
+    'software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider,org.apache.hadoop.fs.s3a.auth.IAMInstanceCredentialsProvider',
+  ])('fails on the key-based provider %s', provider => {
+    expect(() => validateOperatorHadoopConf('hadoopConf', { 'fs.s3a.aws.credentials.provider': provider }))
+      .toThrow(/^hadoopConf\['fs.s3a.aws.credentials.provider'\]: .* is not valid; on Kubernetes S3A reads credentials from the workload identity only/);
+  });
+
+  test('also per bucket, and accepts identity providers', () => {
+    expect(() => validateOperatorHadoopConf('hadoopConf', { 'fs.s3a.bucket.raw.aws.credentials.provider': 'org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider' }))
+      .toThrow(/fs.s3a.bucket.raw.aws.credentials.provider/);
+    expect(() => validateOperatorHadoopConf('hadoopConf', { 'fs.s3a.aws.credentials.provider': 'com.amazonaws.auth.WebIdentityTokenCredentialsProvider' })).not.toThrow();
   });
 });
 
