@@ -1,4 +1,3 @@
 export * from './job-code';
-export * from './zip-writer';
 export * from './job-artifact-builder';
 export * from './versioned-job-artifact';

@@ -1,8 +1,8 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { invalidValue } from '../config/errors';
 import { writeZip, ZipCompression } from './zip-writer';
+import { invalidValue } from '../config/errors';
 
 /** Options for `buildJobArtifact`. */
 export interface BuildJobArtifactOptions {

@@ -6,9 +6,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct, IConstruct } from 'constructs';
-import { invalidValue } from '../config/errors';
 import { buildJobArtifact, BuiltJobArtifact, defaultJobSourceDir } from './job-artifact-builder';
 import { CodeUriScheme, JobCode } from './job-code';
+import { invalidValue } from '../config/errors';
 
 /** Job code in S3 that a job can run and a role can be granted to read. */
 export interface IJobArtifact extends IConstruct {

@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise */ // Zip headers and CRC-32 are bit-level formats.
 import * as zlib from 'zlib';
 import { invalidValue } from '../config/errors';
 

@@ -7,11 +7,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { workerConfiguration } from './capacity';
 import { invalidValue } from '../config/errors';
 import { DEFAULT_EMR_RELEASE, EmrRelease, resolveEmrRelease } from '../config/releases';
 import { SparkConfiguration } from '../config/spark-configuration';
 import { DeploymentTarget, WorkerShape } from '../config/types';
-import { workerConfiguration } from './capacity';
 
 /** CPU architecture of the application's workers. */
 export enum EmrServerlessArchitecture {
@@ -270,6 +270,8 @@ export interface EmrServerlessApplicationProps {
    */
   readonly removalPolicy?: RemovalPolicy;
 }
+
+type WorkerSpec = emrs.CfnApplication.WorkerTypeSpecificationInputProperty;
 
 const NAME_PATTERN = /^[A-Za-z0-9._/#-]{1,64}$/;
 const IMAGE_URI_PATTERN = /^([a-z0-9]+[a-z0-9-.]*)\/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)(?::([a-zA-Z0-9_][a-zA-Z0-9-._]{0,299})|@(sha256:[0-9a-f]{64}))$/;
@@ -538,8 +540,8 @@ export class EmrServerlessApplication extends Construct {
     return pairs.length > 0 ? pairs : undefined;
   }
 
-  private renderWorkerImages(props: EmrServerlessApplicationProps): { [key: string]: emrs.CfnApplication.WorkerTypeSpecificationInputProperty } | undefined {
-    const specs: { [key: string]: emrs.CfnApplication.WorkerTypeSpecificationInputProperty } = {};
+  private renderWorkerImages(props: EmrServerlessApplicationProps): { [key: string]: WorkerSpec } | undefined {
+    const specs: { [key: string]: WorkerSpec } = {};
     if (props.driverImageUri) specs.Driver = { imageConfiguration: { imageUri: props.driverImageUri } };
     if (props.executorImageUri) specs.Executor = { imageConfiguration: { imageUri: props.executorImageUri } };
     return Object.keys(specs).length > 0 ? specs : undefined;

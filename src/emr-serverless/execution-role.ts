@@ -2,10 +2,10 @@ import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { IJobArtifact } from '../artifacts/versioned-job-artifact';
-import { invalidValue } from '../config/errors';
 import { EmrServerlessApplication } from './application';
 import { suppressFindings } from './nag';
+import { IJobArtifact } from '../artifacts/versioned-job-artifact';
+import { invalidValue } from '../config/errors';
 
 /** Properties for `SparkJobExecutionRole`. */
 export interface SparkJobExecutionRoleProps {
@@ -63,6 +63,7 @@ export class SparkJobExecutionRole extends Construct implements iam.IGrantable {
   /** The role's ARN. */
   public readonly roleArn: string;
   public readonly grantPrincipal: iam.IPrincipal;
+  private readonly ownsRole: boolean;
 
   public constructor(scope: Construct, id: string, props: SparkJobExecutionRoleProps = {}) {
     super(scope, id);
@@ -92,7 +93,6 @@ export class SparkJobExecutionRole extends Construct implements iam.IGrantable {
     this.recordWildcardReasons();
   }
 
-  private readonly ownsRole: boolean;
 
   /** Grants reading one version of job code. */
   public grantArtifactRead(artifact: IJobArtifact): iam.Grant {

@@ -7,18 +7,18 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { CodeUriScheme } from '../artifacts/job-code';
-import { invalidValue } from '../config/errors';
-import { quoteShellWord } from '../config/quoting';
-import { SparkConfiguration } from '../config/spark-configuration';
-import { DeploymentTarget, WorkerShape } from '../config/types';
-import { SparkJobDefinition } from '../job/spark-job-definition';
 import { EmrServerlessApplication } from './application';
 import { emrAtLeast } from './capacity';
 import { SparkJobExecutionRole } from './execution-role';
 import { registerJobOutput } from './job-outputs';
 import { JobRunContract } from './job-run-contract';
 import { suppressFindings } from './nag';
+import { CodeUriScheme } from '../artifacts/job-code';
+import { invalidValue } from '../config/errors';
+import { quoteShellWord } from '../config/quoting';
+import { SparkConfiguration } from '../config/spark-configuration';
+import { DeploymentTarget, WorkerShape } from '../config/types';
+import { SparkJobDefinition } from '../job/spark-job-definition';
 
 /** Options for `EmrServerlessSparkJob.startJobRunTask`. */
 export interface StartJobRunTaskOptions {

@@ -2,8 +2,8 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildJobArtifact, defaultJobSourceDir, readPyprojectVersion } from '../../src/artifacts/job-artifact-builder';
 import { pythonJson } from './python';
+import { buildJobArtifact, defaultJobSourceDir, readPyprojectVersion } from '../../src/artifacts/job-artifact-builder';
 
 /** A small project: pyproject.toml + src/mypkg with two entry points, a private helper and build droppings. */
 function makeProject(version = '1.2.3'): { root: string; pkg: string } {

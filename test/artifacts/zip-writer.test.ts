@@ -2,8 +2,8 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { crc32, writeZip, ZipCompression } from '../../src/artifacts/zip-writer';
 import { pythonJson } from './python';
+import { crc32, writeZip, ZipCompression } from '../../src/artifacts/zip-writer';
 
 // Python's zipfile is the independent reader: it checks CRCs (testzip) and decompresses every entry.
 const READ_ZIP = `

@@ -4,9 +4,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { bucket, newStack } from './fixtures';
 import { DiskType } from '../../src/config/types';
 import { CloudWatchLogType, EmrServerlessApplication, EmrServerlessApplicationProps, EmrServerlessArchitecture } from '../../src/emr-serverless/application';
-import { bucket, newStack } from './fixtures';
 
 function synthApp(props: EmrServerlessApplicationProps = {}) {
   const { stack } = newStack();
@@ -103,7 +103,9 @@ describe('EmrServerlessApplication', () => {
         S3MonitoringConfiguration: { LogUri: 's3://log-bucket/logs/emr/', EncryptionKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('Key'), 'Arn'] } },
         ManagedPersistenceMonitoringConfiguration: { Enabled: true, EncryptionKeyArn: Match.anyValue() },
         CloudWatchLoggingConfiguration: {
-          Enabled: true, LogGroupName: { Ref: Match.stringLikeRegexp('Logs') }, LogStreamNamePrefix: 'etl',
+          Enabled: true,
+          LogGroupName: { Ref: Match.stringLikeRegexp('Logs') },
+          LogStreamNamePrefix: 'etl',
           LogTypeMap: [{ Key: 'SPARK_DRIVER', Value: ['STDERR'] }, { Key: 'SPARK_EXECUTOR', Value: ['STDERR'] }],
         },
         PrometheusMonitoringConfiguration: { RemoteWriteUrl: 'https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1234/api/v1/remote_write' },

@@ -1,10 +1,10 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { bucket, newStack } from './fixtures';
 import { VersionedJobArtifact } from '../../src/artifacts/versioned-job-artifact';
 import { EmrServerlessApplication } from '../../src/emr-serverless/application';
 import { GlueCatalogAccess, SparkJobExecutionRole } from '../../src/emr-serverless/execution-role';
-import { bucket, newStack } from './fixtures';
 
 function statementsOf(template: Template, rolePattern: string): any[] {
   const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp(rolePattern) }] } });

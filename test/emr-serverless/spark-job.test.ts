@@ -5,6 +5,8 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { bucket, newStack } from './fixtures';
+import { evaluate } from './intrinsics';
 import { JobCode } from '../../src/artifacts/job-code';
 import { VersionedJobArtifact } from '../../src/artifacts/versioned-job-artifact';
 import { readDeployedJobs } from '../../src/client/deployed-jobs';
@@ -14,22 +16,24 @@ import { JOBS_OUTPUT_KEY } from '../../src/emr-serverless/job-run-contract';
 import { EmrServerlessSparkJob, EmrServerlessSparkJobProps } from '../../src/emr-serverless/spark-job';
 import { SparkJobDefinition, SparkJobDefinitionProps } from '../../src/job/spark-job-definition';
 import { pythonJson } from '../artifacts/python';
-import { bucket, newStack } from './fixtures';
-import { evaluate } from './intrinsics';
 
 const PREFIX = 'artifacts/spark_jobs/0.1.0/0123456789abcdef';
 
 function setup(appProps: EmrServerlessApplicationProps = {}) {
   const { stack } = newStack();
   const code = VersionedJobArtifact.fromBucket(stack, 'Code', {
-    bucket: bucket(stack, 'code-bucket'), keyPrefix: PREFIX,
+    bucket: bucket(stack, 'code-bucket'),
+    keyPrefix: PREFIX,
     entryPoints: { features: 'entrypoints/features.py', validate: 'entrypoints/validate.py' },
   });
   const application = new EmrServerlessApplication(stack, 'App', { s3Logs: { bucket: bucket(stack, 'log-bucket') }, ...appProps });
   const executionRole = new SparkJobExecutionRole(stack, 'Runtime', { application, artifacts: [code] });
-  const job = (id: string, def: Partial<SparkJobDefinitionProps>, props: Partial<EmrServerlessSparkJobProps> = {}) => new EmrServerlessSparkJob(stack, id, {
+  type JobProps = Partial<EmrServerlessSparkJobProps>;
+  const job = (id: string, def: Partial<SparkJobDefinitionProps>, props: JobProps = {}) => new EmrServerlessSparkJob(stack, id, {
     definition: new SparkJobDefinition({ name: 'features', code: code.code, entryPoint: 'features', ...def }),
-    application, executionRole, ...props,
+    application,
+    executionRole,
+    ...props,
   });
   return { stack, code, application, executionRole, job };
 }
@@ -118,11 +122,14 @@ describe('EmrServerlessSparkJob', () => {
     expect(byAction('emr-serverless:GetJobRun').Resource).toBe('arn:aws:emr-serverless:eu-west-1:123456789012:/applications/00app/jobruns/*');
     expect(byAction('emr-serverless:CancelJobRun').Resource).toBe('arn:aws:emr-serverless:eu-west-1:123456789012:/applications/00app/jobruns/*');
     expect(byAction('iam:PassRole')).toEqual({
-      Action: 'iam:PassRole', Effect: 'Allow', Resource: 'arn:aws:iam::123456789012:role/runtime',
+      Action: 'iam:PassRole',
+      Effect: 'Allow',
+      Resource: 'arn:aws:iam::123456789012:role/runtime',
       Condition: { StringEquals: { 'iam:PassedToService': 'emr-serverless.amazonaws.com' } },
     });
     expect(byAction('events:PutRule')).toEqual({
-      Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'], Effect: 'Allow',
+      Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+      Effect: 'Allow',
       Resource: 'arn:aws:events:eu-west-1:123456789012:rule/StepFunctionsGetEventsForEMRServerlessJobRule',
     });
     expect(JSON.stringify(statements)).not.toMatch(/StopJobRun|DescribeApplication|emrserverless:/);
