@@ -36,6 +36,11 @@ export interface LocalSparkDefaultsOptions {
    * @default - the configuration's Spark version
    */
   readonly sparkVersion?: string;
+  /**
+   * More properties for this local run (event logs, for example); they win over the rendered ones.
+   * @default - none
+   */
+  readonly additionalProperties?: { [key: string]: string };
 }
 
 /** Spark SQL keys that belong to the storage (the S3A committer bindings), not to the workload. */
@@ -134,6 +139,9 @@ export class LocalSparkDefaults {
       }
       const existing = props['spark.jars'] ? props['spark.jars'].split(',') : [];
       set('spark.jars', [...existing, ...options.jars].join(','), 'the S3A connector, its AWS SDK and the cloud committers, fetched once by scripts/fetch-s3a-jars.sh');
+    }
+    for (const [key, value] of Object.entries(options.additionalProperties ?? {})) {
+      set(key, value, 'requested for this local run');
     }
     this.properties = props;
     this.localChanges = changes;

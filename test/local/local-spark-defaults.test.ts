@@ -104,6 +104,13 @@ describe('LocalSparkDefaults', () => {
     expect(Object.keys(local.removed).sort()).toEqual(['spark.sql.parquet.output.committer.class', 'spark.sql.sources.commitProtocolClass']);
   });
 
+  test('additional properties win and are listed as local changes', () => {
+    const local = LocalSparkDefaults.fromConfiguration(k8s(), { additionalProperties: { 'spark.eventLog.enabled': 'true', 'spark.sql.adaptive.enabled': 'false' } });
+    expect(local.properties['spark.eventLog.enabled']).toBe('true');
+    expect(local.properties['spark.sql.adaptive.enabled']).toBe('false');
+    expect(local.localChanges['spark.sql.adaptive.enabled']).toBe('requested for this local run');
+  });
+
   test('fromProperties takes properties read back from a synthesized output', () => {
     const local = LocalSparkDefaults.fromProperties({ 'spark.executor.cores': '4', 'spark.driver.memory': '1g' }, '4.0.2');
     expect(local.properties).toEqual({ 'spark.executor.cores': '4', 'spark.driver.memory': '1g', 'spark.master': 'local[*]' });

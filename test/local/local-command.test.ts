@@ -1,0 +1,104 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CliIo } from '../../src/cli/args';
+import { localCommand } from '../../src/cli/local-command';
+import { main } from '../../src/cli/main';
+
+function capture(): CliIo & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return { stdout: t => { out += t; }, stderr: t => { err += t; }, out: () => out, err: () => err };
+}
+
+/** A built-artifact-shaped directory with one entry point that records what Spark saw. */
+function artifactWithProbe(dir: string): void {
+  fs.mkdirSync(path.join(dir, 'entrypoints'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'entrypoints', 'probe.py'), [
+    'import json, sys',
+    'from pyspark.sql import SparkSession',
+    'spark = SparkSession.builder.getOrCreate()',
+    'conf = spark.sparkContext.getConf()',
+    'keys = ["spark.master", "spark.driver.memory", "spark.sql.shuffle.partitions", "spark.serializer", "spark.executor.cores"]',
+    'rows = spark.range(100).selectExpr("sum(id) AS s").first()',
+    'out = {k: conf.get(k, None) for k in keys}',
+    'out["sum"] = rows["s"]',
+    'out["args"] = sys.argv[1:]',
+    'open(sys.argv[1], "w").write(json.dumps(out))',
+    'spark.stop()',
+  ].join('\n'));
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ entryPoints: { probe: 'entrypoints/probe.py' }, pyFiles: [] }));
+}
+
+describe('spark-deploy local', () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'local-cmd-'));
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+  artifactWithProbe(path.join(work, 'artifact'));
+
+  test('is registered in the command table', async () => {
+    const io = capture();
+    await main(['--help'], io);
+    expect(io.out()).toMatch(/\n {2}local +run an entry point on local Spark/);
+  });
+
+  test('--print-conf prints the rendered conf with the local changes and the command', async () => {
+    const io = capture();
+    const code = await localCommand(['run', 'probe', '--artifact', path.join(work, 'artifact'), '--spark-line', '4.0',
+      '--worker-cpu', '4', '--worker-memory-gb', '16', '--print-conf', '--', '--flag', 'x'], io);
+    expect({ code, err: io.err() }).toEqual({ code: 0, err: '' });
+    expect(io.out()).toMatch(/^spark\.executor\.cores 4$/m);
+    expect(io.out()).toMatch(/^spark\.master local\[\*\]$/m);
+    expect(io.out()).toMatch(/^spark\.driver\.memory 2g$/m);
+    expect(io.out()).toMatch(/# command: .*spark-submit .*entrypoints\/probe\.py --flag x/);
+  });
+
+  test('runs the entry point through spark-submit with the rendered configuration', async () => {
+    // GIVEN the probe entry point
+    const result = path.join(work, 'probe.json');
+    // WHEN it runs with two local cores and an override
+    const io = capture();
+    const code = await localCommand(['run', 'probe', '--artifact', path.join(work, 'artifact'), '--spark-line', '3.5',
+      '--master', 'local[2]', '--conf', 'spark.sql.shuffle.partitions=7', result], io);
+    // THEN Spark saw the rendered and the local properties, and computed
+    expect({ code, err: code === 0 ? '' : io.err() }).toEqual({ code: 0, err: '' });
+    const seen = JSON.parse(fs.readFileSync(result, 'utf8'));
+    expect(seen).toEqual({
+      'spark.master': 'local[2]',
+      'spark.driver.memory': '2g',
+      'spark.sql.shuffle.partitions': '7',
+      'spark.serializer': 'org.apache.spark.serializer.KryoSerializer',
+      'spark.executor.cores': '2',
+      'sum': 4950,
+      'args': [result],
+    });
+    expect(io.err()).toMatch(/probe\.py on Spark 3\.5\.\d+ \(local\[2\]\)/);
+  }, 180_000);
+
+  test('a failing job exits 1', async () => {
+    const io = capture();
+    // The probe fails without its output path argument.
+    const code = await localCommand(['run', 'probe', '--artifact', path.join(work, 'artifact'), '--spark-line', '3.5', '--master', 'local[1]'], io);
+    expect(code).toBe(1);
+    expect(io.err()).toMatch(/the job failed with exit code [1-9]/);
+  }, 180_000);
+
+  test('fails for an unknown entry point, naming the known ones', async () => {
+    const io = capture();
+    expect(await localCommand(['run', 'nope', '--artifact', path.join(work, 'artifact')], io)).toBe(2);
+    expect(io.err()).toMatch(/entryPoint: 'nope' is not valid; expected one of the artifact's entry points: probe/);
+  });
+
+  test('fails for an unknown Spark line', async () => {
+    const io = capture();
+    expect(await localCommand(['run', 'probe', '--spark-line', '2.4'], io)).toBe(2);
+    expect(io.err()).toMatch(/--spark-line: '2\.4' is not valid; expected one of 3\.5, 4\.0/);
+  });
+
+  test('fails without an entry point and for an unknown subcommand', async () => {
+    const io = capture();
+    expect(await localCommand(['run'], io)).toBe(2);
+    expect(await localCommand(['start'], io)).toBe(2);
+    expect(io.err()).toMatch(/give the entry point to run/);
+    expect(io.err()).toMatch(/unknown subcommand 'start'; expected run/);
+  });
+});
