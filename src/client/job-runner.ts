@@ -10,7 +10,7 @@ import {
   ListJobRunsCommandInput,
   StartJobRunCommand,
 } from '@aws-sdk/client-emr-serverless';
-import { callWithRetries, httpStatusOf, RetryEvent, RetryOptions } from './aws-errors';
+import { AwsCallError, callWithRetries, FailureKind, httpStatusOf, RetryEvent, RetryOptions } from './aws-errors';
 import { AbortedError, Backoff, BackoffOptions, RandomSource, sleep } from './backoff';
 import { buildStartJobRunRequest, JobRunInput, validateApplicationId, validateJobRunId } from './job-run-request';
 import { invalidValue } from '../config/errors';
@@ -322,10 +322,19 @@ export class EmrServerlessJobRunner {
     let status = last;
     let cancelRequested = false;
     if ((options.cancelOnStop ?? true) && (!status || !FINAL_STATES.has(status.state))) {
-      await this.cancel(applicationId, jobRunId, options.cancelGracePeriodSeconds);
-      cancelRequested = true;
+      try {
+        await this.cancel(applicationId, jobRunId, options.cancelGracePeriodSeconds);
+        cancelRequested = true;
+      } catch (err) {
+        // The run may have ended between the last poll and the cancel: the service then refuses it.
+        if (!(err instanceof AwsCallError) || err.kind !== FailureKind.PERMANENT) throw err;
+        const now = await this.describe(applicationId, jobRunId);
+        if (!FINAL_STATES.has(now.state)) throw err;
+      }
       status = await this.describe(applicationId, jobRunId);
       if (states[states.length - 1] !== status.state) states.push(status.state);
+      // A run that reached its end by itself reports that end, whatever stopped the wait.
+      if (!cancelRequested) outcome = outcomeOf(status.state) ?? outcome;
     }
     status ??= await this.describe(applicationId, jobRunId);
     return this.finish(status, outcome, cancelRequested, states);
@@ -343,6 +352,15 @@ export class EmrServerlessJobRunner {
       onRetry: this.options.onRetry,
       signal,
     });
+  }
+}
+
+function outcomeOf(state: string): RunOutcome | undefined {
+  switch (state) {
+    case JobRunState.SUCCESS: return RunOutcome.SUCCEEDED;
+    case JobRunState.FAILED: return RunOutcome.FAILED;
+    case JobRunState.CANCELLED: return RunOutcome.CANCELLED;
+    default: return undefined;
   }
 }
 

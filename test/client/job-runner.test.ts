@@ -194,6 +194,32 @@ describe('EmrServerlessJobRunner against moto', () => {
     expect(result.states).toEqual(['RUNNING', 'CANCELLED']);
   });
 
+  test('a cancel refused because the run just ended reports how the run ended', async () => {
+    // GIVEN a run seen RUNNING until the deadline, which ends before the cancel arrives
+    proxy.rewrite('GetJobRun', body => (proxy.of('CancelJobRun').length > 0 ? body : { jobRun: { ...body.jobRun, state: 'RUNNING' } }));
+    proxy.inject({
+      operation: 'CancelJobRun',
+      times: 1,
+      status: 400,
+      errorType: 'ValidationException',
+      body: '{"message":"Job run is already in a terminal state"}',
+    });
+    // WHEN
+    const result = await runner().run({ applicationId, executionRoleArn: ROLE, entryPoint: ENTRY }, { timeoutMs: 100 });
+    // THEN
+    expect(result.outcome).toBe(RunOutcome.SUCCEEDED);
+    expect(result.cancelRequested).toBe(false);
+    expect(result.states).toEqual(['RUNNING', 'SUCCESS']);
+  });
+
+  test('a cancel refused while the run still runs is an error', async () => {
+    proxy.rewrite('GetJobRun', body => ({ jobRun: { ...body.jobRun, state: 'RUNNING' } }));
+    proxy.inject({ operation: 'CancelJobRun', times: 1, status: 400, errorType: 'AccessDeniedException', body: '{"message":"not allowed"}' });
+    const err = await runner().run({ applicationId, executionRoleArn: ROLE, entryPoint: ENTRY }, { timeoutMs: 100 }).catch(e => e);
+    expect(err).toBeInstanceOf(AwsCallError);
+    expect(err.message).toBe('CancelJobRun failed: AccessDeniedException: not allowed (HTTP 400)');
+  });
+
   test('an interrupt (abort signal) cancels the run and reports interrupted', async () => {
     proxy.rewrite('GetJobRun', body => (proxy.of('CancelJobRun').length > 0 ? body : { jobRun: { ...body.jobRun, state: 'RUNNING' } }));
     const controller = new AbortController();
