@@ -122,7 +122,12 @@ function isValidationError(err: unknown): boolean {
 }
 
 function hintFor(err: AwsCallError): string | undefined {
+  if (/Region is missing/.test(err.message)) return 'pass --region or set AWS_REGION';
   switch (err.errorName) {
+    case 'CredentialsProviderError': return 'no AWS credentials found: set AWS_PROFILE (and `aws sso login`), or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY';
+    case 'UnrecognizedClientException':
+    case 'InvalidSignatureException':
+    case 'ExpiredTokenException': return 'the credentials were refused: refresh them (e.g. `aws sso login`)';
     case 'ResourceNotFoundException': return 'check --application-id / --region (or the outputs file): the service does not know it';
     case 'AccessDeniedException': return 'check --execution-role-arn and that your identity may iam:PassRole it to emr-serverless';
     case 'ValidationException': return 'the service refused the request as given';

@@ -90,6 +90,49 @@ describe('exit codes and errors', () => {
   });
 });
 
+describe('hints for AWS errors (the real SDK, with the environment emptied)', () => {
+  const KEYS = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
+    'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_EC2_METADATA_DISABLED'];
+  const saved: { [key: string]: string | undefined } = {};
+  beforeEach(() => {
+    for (const key of KEYS) {
+      saved[key] = process.env[key];
+      delete process.env[key];
+    }
+    // No file is read: the chain is pointed at paths that do not exist, and instance metadata is off.
+    process.env.AWS_CONFIG_FILE = '/nonexistent/aws-config';
+    process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/aws-credentials';
+    process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  });
+  afterEach(() => {
+    for (const key of KEYS) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  });
+
+  async function statusStderr(argv: string[]): Promise<[number, string]> {
+    let err = '';
+    const io = { stdout: () => undefined, stderr: (t: string) => { err += t; } };
+    const runner = runnerFromFlags(parse(['--endpoint-url', 'http://127.0.0.1:9', ...argv]), io, true);
+    const code = await runner.describe('app1', 'run1').then(() => 0, e => reportError(io, 'status', e, 'USAGE'));
+    return [code, err];
+  }
+
+  test('a missing region says to pass --region', async () => {
+    process.env.AWS_ACCESS_KEY_ID = 'testing';
+    process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+    expect(await statusStderr([])).toEqual([ExitCode.COULD_NOT_SUBMIT,
+      'spark-deploy status: GetJobRun failed: Region is missing\n  pass --region or set AWS_REGION\n']);
+  });
+
+  test('missing credentials say what to set', async () => {
+    const [code, err] = await statusStderr(['--region', 'us-east-1']);
+    expect(code).toBe(ExitCode.COULD_NOT_SUBMIT);
+    expect(err).toMatch(/^spark-deploy status: GetJobRun failed: CredentialsProviderError: Could not load credentials from any providers\n {2}no AWS credentials found: set AWS_PROFILE/);
+  });
+});
+
 describe('StatusReporter and terminals', () => {
   test('an io says whether it is a terminal; the process io asks stdout', () => {
     expect(isTerminal({ stdout: () => undefined, stderr: () => undefined, isTty: true } as any)).toBe(true);
