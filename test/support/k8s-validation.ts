@@ -303,3 +303,34 @@ export function expectValidManifests(docs: any[]): any[] {
   if (problems.length > 0) throw new Error(`invalid manifests:\n${problems.join('\n')}`);
   return docs;
 }
+
+// ---- Pods as Spark builds them -----------------------------------------------------------------------
+
+/** The driver and executor pods Spark's own Kubernetes code builds from a SparkApplication. */
+export interface SparkBuiltPods {
+  readonly sparkVersion: string;
+  readonly driver: { pod: any; container: any };
+  readonly executor: { pod: any; container: any };
+  readonly driverSystemProperties: { [key: string]: string };
+}
+
+/**
+ * Builds the pods of a SparkApplication with Spark's KubernetesDriverBuilder and KubernetesExecutorBuilder
+ * (pyspark's spark-kubernetes jar, in the jobs venv of `sparkLine`), from the configuration the operator passes
+ * to spark-submit. Offline: the builders only assemble pod specs. One JVM per call.
+ */
+export function buildPodsWithSpark(app: any, sparkLine: '3.5' | '4.0'): SparkBuiltPods {
+  const script = path.join(__dirname, 'spark_pod_builder.py');
+  const request = { name: app.metadata.name, namespace: app.metadata.namespace, spec: app.spec };
+  execFileSync('flock', [path.join(os.tmpdir(), 'spark-deploy-venv-setup.lock'), 'bash', path.join(REPO_ROOT, 'jobs', 'scripts', 'setup-venv.sh')], {
+    stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000, env: { ...process.env, SPARK_LINE: sparkLine },
+  });
+  const out = execFileSync('bash', [path.join(REPO_ROOT, 'jobs', 'scripts', 'in-venv.sh'), 'python', script], {
+    input: JSON.stringify(request),
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+    timeout: 300_000,
+    env: { ...process.env, SPARK_LINE: sparkLine },
+  });
+  return JSON.parse(out);
+}

@@ -21,7 +21,11 @@ SPARK_GROUP = "sparkoperator.k8s.io/"
 def _spark_templates(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The pod templates of a SparkApplication or ScheduledSparkApplication, with their JSON paths."""
     spec = doc.get("spec") or {}
-    app_spec, prefix = (spec.get("template") or {}, "spec.template") if doc.get("kind") == "ScheduledSparkApplication" else (spec, "spec")
+    app_spec, prefix = (
+        (spec.get("template") or {}, "spec.template")
+        if doc.get("kind") == "ScheduledSparkApplication"
+        else (spec, "spec")
+    )
     found = []
     for role in ("driver", "executor"):
         template = (app_spec.get(role) or {}).get("template")
@@ -50,14 +54,23 @@ def main() -> int:
         name = (doc.get("metadata") or {}).get("name")
         if str(doc.get("apiVersion", "")).startswith(SPARK_GROUP):
             for path, template in _spark_templates(doc):
-                pod_template = {"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "t"}, "template": template}
+                pod_template = {
+                    "apiVersion": "v1",
+                    "kind": "PodTemplate",
+                    "metadata": {"name": "t"},
+                    "template": template,
+                }
                 error = _check(pod_template, version)
                 if error:
-                    findings.append({"index": index, "kind": doc.get("kind"), "name": name, "path": path, "error": error})
+                    findings.append(
+                        {"index": index, "kind": doc.get("kind"), "name": name, "path": path, "error": error}
+                    )
             continue
         error = _check(doc, version)
         if error:
-            findings.append({"index": index, "kind": doc.get("kind"), "name": name, "path": "", "error": error})
+            findings.append(
+                {"index": index, "kind": doc.get("kind"), "name": name, "path": "", "error": error}
+            )
     json.dump(findings, sys.stdout)
     return 0
 
