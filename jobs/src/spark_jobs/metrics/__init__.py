@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from spark_jobs.metrics.bottlenecks import CODES, BottleneckThresholds, analyze_bottlenecks
 from spark_jobs.metrics.execution_metrics import SparkExecutionMetrics
+from spark_jobs.metrics.performance_profiler import PerformanceProfiler
 
-__all__ = ["SparkExecutionMetrics"]
+__all__ = [
+    "CODES",
+    "BottleneckThresholds",
+    "PerformanceProfiler",
+    "SparkExecutionMetrics",
+    "analyze_bottlenecks",
+]

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -56,19 +57,27 @@ class SparkExecutionMetrics:
         ``fn`` raises, the metrics of the failed run are still recorded (see ``executions``)
         and the exception propagates.
         """
-        if not isinstance(name, str) or not name.strip():
-            raise ValueError(f"track_execution: name must be a non-empty string, got {name!r}")
         if not callable(fn):
             raise TypeError(f"track_execution: fn must be callable, got {type(fn).__name__}")
+        with self.tracking(name) as metrics:
+            result = fn(*args, **kwargs)
+        return result, metrics
+
+    @contextmanager
+    def tracking(self, name: str) -> Iterator[dict[str, Any]]:
+        """Context manager form of ``track_execution``: the yielded dict is filled on exit."""
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"track_execution: name must be a non-empty string, got {name!r}")
         sc = self.spark.sparkContext
         group_id = f"spark-jobs-metrics-{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}-{uuid.uuid4().hex[:12]}"
         saved = {key: sc.getLocalProperty(key) for key in _GROUP_PROPERTIES}
         sc.setJobGroup(group_id, name, interruptOnCancel=False)
+        metrics: dict[str, Any] = {}
         started_at = datetime.now(timezone.utc)
         start = time.perf_counter()
         status = "succeeded"
         try:
-            result = fn(*args, **kwargs)
+            yield metrics
         except BaseException:
             status = "failed"
             raise
@@ -76,14 +85,13 @@ class SparkExecutionMetrics:
             wall_clock_ms = (time.perf_counter() - start) * 1000.0
             for key, value in saved.items():
                 sc.setLocalProperty(key, value)  # None clears the property
-            metrics = self.collect_group(group_id, name)
+            metrics.update(self.collect_group(group_id, name))
             metrics.update(
                 started_at=started_at.isoformat(),
                 wall_clock_ms=round(wall_clock_ms, 3),
                 status=status,
             )
             self.executions.append(metrics)
-        return result, metrics
 
     def collect_group(self, group_id: str, name: str | None = None) -> dict[str, Any]:
         """Metrics for every retained job of an existing job group (also used by the profiler)."""
