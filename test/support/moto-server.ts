@@ -58,13 +58,13 @@ function request(url: string, method: string): Promise<number> {
  * Starts `moto_server -H 127.0.0.1 -p <free port>` and waits until it answers. Fails, saying how to
  * create it, when the venv is missing: the tests that need it must not pass silently without it.
  */
-export async function startMotoServer(timeoutMs = 30_000): Promise<MotoServer> {
-  if (!existsSync(MOTO_SERVER_BIN)) {
-    throw new Error(`moto_server not found at ${MOTO_SERVER_BIN}; run \`npx projen venv\` to create jobs/.venv with the test extras`);
+export async function startMotoServer(timeoutMs = 30_000, bin = MOTO_SERVER_BIN): Promise<MotoServer> {
+  if (!existsSync(bin)) {
+    throw new Error(`moto_server not found at ${bin}; run \`npx projen venv\` to create jobs/.venv with the test extras`);
   }
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(MOTO_SERVER_BIN, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', chunk => { stderr = (stderr + String(chunk)).slice(-4000); });
   let exited = false;
