@@ -147,6 +147,17 @@ const DEFAULT_EXECUTION_TIMEOUT_MINUTES = 720;
  * wait loop: GetJobRun with jittered, capped backoff until a final state or a hard deadline; on the
  * deadline or an interrupt it cancels the run. Every call goes through one retry policy (throttling,
  * 5xx and broken connections, bounded); the SDK's own retries are off so the two do not multiply.
+ *
+ * @example
+ * import { EmrServerlessJobRunner, jobRunInputFromDefinition } from 'spark-deploy/lib/client';
+ * const runner = new EmrServerlessJobRunner({ region: 'eu-west-1' });
+ * const controller = new AbortController();
+ * process.once('SIGINT', () => controller.abort());
+ * const result = await runner.run(
+ *   jobRunInputFromDefinition(job, { applicationId, executionRoleArn, shape: { executor: { cpu: 4, memoryGb: 16 } } }),
+ *   { signal: controller.signal, onStateChange: s => console.log(s.state) },
+ * );
+ * // result.outcome: succeeded | failed | cancelled | timed-out | interrupted
  */
 export class EmrServerlessJobRunner {
   public readonly client: EMRServerlessClient;
