@@ -165,12 +165,16 @@ def dependency_layers(
 
 
 def add_derived_features(df: DataFrame, features: Sequence[DerivedFeature]) -> DataFrame:
-    """Add every group aggregation and row operation in ``features`` in dependency order."""
-    for layer in dependency_layers(features, df.columns):
+    """Add every group aggregation and row operation in ``features`` in dependency order.
+
+    The new columns follow the input's columns in the order ``features`` declares them.
+    """
+    original = list(df.columns)
+    for layer in dependency_layers(features, original):
         for f in layer:
             _check_types(df, f)
         df = df.select(*[col(c) for c in df.columns], *[_expr(f).alias(f.name) for f in layer])
-    return df
+    return df.select(*[col(c) for c in [*original, *(f.name for f in features)]])
 
 
 def _check_types(df: DataFrame, f: DerivedFeature) -> None:

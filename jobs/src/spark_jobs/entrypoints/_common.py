@@ -1,0 +1,79 @@
+"""What both entry points share: the session, error handling, metrics location and JSON output."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from pyspark.sql import SparkSession
+
+from spark_jobs.features.errors import FeatureInputError, FeatureSpecError
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+"""Exit code for bad input or a bad spec (nothing was written). Unexpected errors raise (exit 1)."""
+
+METRICS_FILE = "_metrics.json"
+"""Default metrics file name inside the output directory (Spark readers skip ``_`` files)."""
+
+log = logging.getLogger("spark_jobs")
+
+
+def get_session() -> SparkSession:
+    """The session spark-submit configured; the job sets no tuning of its own."""
+    return SparkSession.builder.getOrCreate()
+
+
+def configure_logging() -> None:
+    """Log job progress to stderr once (the driver log on EMR Serverless and Kubernetes)."""
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
+def run_guarded(job: str, body: Callable[[], int]) -> int:
+    """Run ``body``; bad input or spec becomes one clear error line and exit code 2."""
+    configure_logging()
+    try:
+        return body()
+    except (FeatureInputError, FeatureSpecError, FileNotFoundError) as exc:
+        log.error("%s: %s", job, exc)
+        print(f"{job}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def metrics_uri(output: str, explicit: str | None) -> str:
+    """``--metrics-output`` if given, else ``<output>/_metrics.json``."""
+    return explicit or output.rstrip("/") + "/" + METRICS_FILE
+
+
+def split_columns(value: str | None) -> list[str] | None:
+    """``"a, b,c"`` -> ``["a", "b", "c"]``; None stays None."""
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    return names or None
+
+
+def jsonable(value: Any) -> Any:
+    """Make ``value`` strict JSON: NaN/inf become None, numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def dumps(document: Any) -> str:
+    """Strict, readable JSON."""
+    return json.dumps(jsonable(document), indent=2, sort_keys=False, allow_nan=False, default=str)

@@ -1,0 +1,91 @@
+"""Entry point: compute features from a JSON spec and write them atomically.
+
+    spark-submit features.py --input URI --output URI --spec SPEC
+        [--input-format parquet|csv] [--output-format parquet|delta] [--metrics-output URI]
+
+SPEC is a path/URI of a JSON file or an inline JSON string (see ``spark_jobs.features.pipeline``).
+Writes the features to ``--output`` plus ``_encoders.json`` (the fitted encoder mappings) and
+``_metrics.json`` (unless ``--metrics-output`` names another place) inside it. Parquet output is
+written to a hidden sibling and renamed into place; Delta output relies on Delta's own atomic
+commit. Bad input exits with code 2 before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pyspark.sql import SparkSession
+
+from spark_jobs import io
+from spark_jobs.entrypoints._common import EXIT_OK, METRICS_FILE, get_session, log, metrics_uri, run_guarded
+from spark_jobs.features.errors import FeatureInputError
+from spark_jobs.features.pipeline import check_against_columns, load_spec_text, parse_spec, run_pipeline
+from spark_jobs.metrics.execution_metrics import SparkExecutionMetrics
+
+ENCODERS_FILE = "_encoders.json"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of the features job."""
+    parser = argparse.ArgumentParser(
+        prog="spark_jobs.entrypoints.features", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--input", required=True, help="input dataset URI (local path, file://, s3a://)")
+    parser.add_argument("--output", required=True, help="output dataset URI (replaced atomically)")
+    parser.add_argument("--spec", required=True, help="feature spec: JSON file URI or inline JSON")
+    parser.add_argument("--input-format", choices=io.INPUT_FORMATS, default="parquet")
+    parser.add_argument("--output-format", choices=io.OUTPUT_FORMATS, default="parquet")
+    parser.add_argument(
+        "--metrics-output", default=None, help="metrics JSON URI (default <output>/_metrics.json)"
+    )
+    return parser
+
+
+def _spec_text(spark: SparkSession, spec: str) -> str:
+    """Inline JSON if ``spec`` starts with ``{``, else the content of the file it names."""
+    stripped = spec.strip()
+    return stripped if stripped.startswith("{") else io.read_text(spark, spec)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the features job; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+
+    def body() -> int:
+        spark = get_session()
+        spec = parse_spec(load_spec_text(_spec_text(spark, args.spec)))
+        if args.output_format == "delta" and not io.delta_available(spark):
+            raise FeatureInputError(
+                "--output-format delta needs Delta Lake on the classpath (delta-spark package and "
+                "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension)"
+            )
+        metrics = SparkExecutionMetrics(spark)
+        df = io.read_table(spark, args.input, args.input_format)
+        check_against_columns(spec, df.columns)
+        metrics.track_execution(
+            "features.validate_input", io.validate_input, df, spec.required_columns(), "input"
+        )
+        (features, encoder), _ = metrics.track_execution("features.fit", run_pipeline, df, spec)
+        metrics_at = metrics_uri(args.output, args.metrics_output)
+
+        def write(target: str) -> None:
+            metrics.track_execution("features.write", io.write_table, features, target, args.output_format)
+            encoder.save(spark, target.rstrip("/") + "/" + ENCODERS_FILE)
+            if args.metrics_output is None:
+                metrics.export_metrics(target.rstrip("/") + "/" + METRICS_FILE)
+
+        if args.output_format == "delta":
+            write(args.output)  # Delta commits atomically through its transaction log
+        else:
+            io.commit_atomically(spark, args.output, write)
+        if args.metrics_output is not None:
+            metrics.export_metrics(args.metrics_output)
+        log.info("features: wrote %s (%s); metrics at %s", args.output, args.output_format, metrics_at)
+        return EXIT_OK
+
+    return run_guarded("features", body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
