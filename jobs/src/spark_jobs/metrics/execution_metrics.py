@@ -46,7 +46,7 @@ class SparkExecutionMetrics:
             raise ValueError(f"listener_timeout_ms must be > 0, got {listener_timeout_ms!r}")
         self.spark = spark
         self.listener_timeout_ms = listener_timeout_ms
-        self._reader = StatusStoreReader(spark.sparkContext)
+        self.reader = StatusStoreReader(spark.sparkContext)
         self.executions: list[dict[str, Any]] = []
 
     def track_execution(self, name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, dict]:
@@ -95,16 +95,16 @@ class SparkExecutionMetrics:
 
     def collect_group(self, group_id: str, name: str | None = None) -> dict[str, Any]:
         """Metrics for every retained job of an existing job group (also used by the profiler)."""
-        complete = self._reader.wait_for_listeners(self.listener_timeout_ms)
-        jobs = [j for j in (self._reader.job(i) for i in self._reader.job_ids_for_group(group_id)) if j]
+        complete = self.reader.wait_for_listeners(self.listener_timeout_ms)
+        jobs = [j for j in (self.reader.job(i) for i in self.reader.job_ids_for_group(group_id)) if j]
         job_records = [job_record(j) for j in jobs]
         stage_ids = sorted({s for j in job_records for s in j["stage_ids"]})
         stages = []
         for stage_id in stage_ids:
-            for attempt in self._reader.stage_attempts(stage_id):
+            for attempt in self.reader.stage_attempts(stage_id):
                 summary = None
                 if attempt.get("status") != "SKIPPED" and attempt.get("numCompleteTasks", 0) > 0:
-                    summary = self._reader.task_summary(stage_id, int(attempt["attemptId"]))
+                    summary = self.reader.task_summary(stage_id, int(attempt["attemptId"]))
                 stages.append(stage_record(attempt, summary))
         return {
             "name": name or group_id,
@@ -119,9 +119,9 @@ class SparkExecutionMetrics:
 
     def get_executor_metrics(self) -> list[dict[str, Any]]:
         """Every executor known to the driver (active and removed), as Spark reports them."""
-        self._reader.wait_for_listeners(self.listener_timeout_ms)
+        self.reader.wait_for_listeners(self.listener_timeout_ms)
         result = []
-        for e in self._reader.executors(active_only=False):
+        for e in self.reader.executors(active_only=False):
             memory = e.get("memoryMetrics", {})
             result.append(
                 {

@@ -12,7 +12,7 @@ from spark_jobs.metrics.bottlenecks import BottleneckThresholds, analyze_bottlen
 from spark_jobs.metrics.execution_metrics import SparkExecutionMetrics
 from spark_jobs.metrics.export import write_text
 from spark_jobs.metrics.report import render_html, render_text
-from spark_jobs.metrics.sql_files import sql_file_counts
+from spark_jobs.metrics.sql_files import sql_execution_count, sql_file_counts
 from spark_jobs.metrics.suggestions import suggest_for
 
 T = TypeVar("T")
@@ -58,12 +58,13 @@ class PerformanceProfiler:
         """Context manager form: ``with profiler.profile("load") as p: ...``; ``p`` is filled on exit."""
         profile: dict[str, Any] = {}
         tracked: dict[str, Any] = {}
+        sql_before = sql_execution_count(self.spark)
         try:
             with self.metrics.tracking(name) as tracked:
                 yield profile
         finally:
             if tracked:
-                profile.update(self._complete(tracked))
+                profile.update(self._complete(tracked, sql_before))
                 self.profiles.append(profile)
 
     def compare_operations(
@@ -128,13 +129,15 @@ class PerformanceProfiler:
             write_text(self.spark.sparkContext, path, report)
         return report
 
-    def _complete(self, tracked: dict[str, Any]) -> dict[str, Any]:
+    def _complete(self, tracked: dict[str, Any], sql_before: int) -> dict[str, Any]:
         profile = dict(tracked)
         executors = [e for e in self.metrics.get_executor_metrics() if e["is_active"]]
         workers = [e for e in executors if e["executor_id"] != "driver"] or executors
         profile["total_cores"] = sum(e["total_cores"] or 0 for e in workers)
         job_ids = {j["job_id"] for j in tracked["jobs"]}
-        profile["files"] = sql_file_counts(self.spark, job_ids) if job_ids else {}
+        profile["files"] = (
+            sql_file_counts(self.spark, self.metrics.reader, job_ids, sql_before) if job_ids else {}
+        )
         profile["findings"] = analyze_bottlenecks(profile, self.thresholds)
         profile["suggestions"] = suggest_for(profile["findings"])
         return profile

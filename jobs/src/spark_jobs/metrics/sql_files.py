@@ -11,6 +11,8 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
+from spark_jobs.metrics.status_store import StatusStoreReader
+
 FILES_READ = "number of files read"
 FILES_WRITTEN = "number of written files"
 
@@ -20,32 +22,38 @@ def _count(text: str) -> int:
     return int(text.replace(",", "").split()[0])
 
 
-def sql_file_counts(spark: SparkSession, job_ids: set[int], recent: int = 200) -> dict[str, Any]:
-    """Files read/written by the SQL executions (among the ``recent`` newest) that ran ``job_ids``."""
+def sql_execution_count(spark: SparkSession) -> int:
+    """How many SQL executions the driver retains now (taken before an operation starts)."""
+    return int(spark._jsparkSession.sharedState().statusStore().executionsCount())  # type: ignore[attr-defined]
+
+
+def sql_file_counts(
+    spark: SparkSession, reader: StatusStoreReader, job_ids: set[int], count_before: int = 0
+) -> dict[str, Any]:
+    """Files read/written by the SQL executions that ran ``job_ids``.
+
+    Only executions listed after ``count_before`` (plus a margin for executions Spark evicted
+    meanwhile) are read, so the cost does not grow with the application's history.
+    """
     store = spark._jsparkSession.sharedState().statusStore()  # type: ignore[attr-defined]
     total = int(store.executionsCount())
-    count = min(total, recent)
+    count = min(total, max(total - count_before, 0) + 8)
     executions = store.executionsList(total - count, count)
     result: dict[str, Any] = {"sql_execution_ids": [], "files_read": 0, "files_written": 0}
     for index in range(executions.length()):
         execution = executions.apply(index)
-        jobs = execution.jobs().keysIterator()
-        ran: set[int] = set()
-        while jobs.hasNext():
-            ran.add(int(jobs.next()))
-        if not ran & job_ids:
+        if not {int(j) for j in reader.to_python(execution.jobs())} & job_ids:
             continue
         result["sql_execution_ids"].append(int(execution.executionId()))
-        values = store.executionMetrics(execution.executionId())
-        metrics = execution.metrics()
-        seen: set[int] = set()  # adaptive plans list the same metric (accumulator) more than once
-        for position in range(metrics.length()):
-            metric = metrics.apply(position)
-            key = {FILES_READ: "files_read", FILES_WRITTEN: "files_written"}.get(metric.name())
-            if key is None or int(metric.accumulatorId()) in seen:
-                continue
-            seen.add(int(metric.accumulatorId()))
-            value = values.get(metric.accumulatorId())
-            if value.isDefined():
-                result[key] += _count(value.get())
+        values = reader.to_python(store.executionMetrics(execution.executionId()))
+        # Adaptive plans list the same metric (accumulator) more than once: count each once.
+        wanted = {
+            int(m["accumulatorId"]): m["name"]
+            for m in reader.to_python(execution.metrics())
+            if m["name"] in (FILES_READ, FILES_WRITTEN)
+        }
+        for accumulator_id, name in wanted.items():
+            text = values.get(str(accumulator_id))
+            if text is not None:
+                result["files_read" if name == FILES_READ else "files_written"] += _count(text)
     return result

@@ -38,7 +38,8 @@ class StatusStoreReader:
         mapper.setSerializationInclusion(jackson.annotation.JsonInclude.Include.NON_ABSENT)
         return mapper
 
-    def _to_python(self, java_obj: Any) -> Any:
+    def to_python(self, java_obj: Any) -> Any:
+        """Any JVM object Jackson can serialize (case classes, Scala collections), as Python data."""
         return json.loads(self._mapper.writeValueAsString(java_obj))
 
     def wait_for_listeners(self, timeout_ms: int) -> bool:
@@ -63,7 +64,7 @@ class StatusStoreReader:
     def job(self, job_id: int) -> dict[str, Any] | None:
         """One job as the REST API's ``JobData``, or None when Spark no longer retains it."""
         try:
-            return self._to_python(self._store.job(int(job_id)))
+            return self.to_python(self._store.job(int(job_id)))
         except Exception as error:
             if "NoSuchElementException" in str(error):
                 return None
@@ -80,16 +81,16 @@ class StatusStoreReader:
             if "NoSuchElementException" in str(error):
                 return []
             raise
-        return list(self._to_python(seq))
+        return list(self.to_python(seq))
 
     def task_summary(self, stage_id: int, attempt_id: int) -> dict[str, Any] | None:
         """Task metric distributions (``TASK_QUANTILES``) of one stage attempt's successful tasks."""
         quantiles = self._sc._gateway.new_array(self._jvm.double, len(TASK_QUANTILES))  # type: ignore[attr-defined]
         for index, value in enumerate(TASK_QUANTILES):
             quantiles[index] = value
-        summary = self._to_python(self._store.taskSummary(int(stage_id), int(attempt_id), quantiles))
+        summary = self.to_python(self._store.taskSummary(int(stage_id), int(attempt_id), quantiles))
         return summary or None
 
     def executors(self, active_only: bool = False) -> list[dict[str, Any]]:
         """Executor summaries (the driver is listed as executor ``driver`` in local mode)."""
-        return list(self._to_python(self._store.executorList(bool(active_only))))
+        return list(self.to_python(self._store.executorList(bool(active_only))))
