@@ -197,8 +197,9 @@ async function main(): Promise<void> {
   await step('Validation: PSI of every feature between the two periods', async () => {
     await runJob('validate', validate, validateLocal.arguments, validateLocal.entryPoint, validateLocal.pyFiles);
   });
-  const validation = inspect(env, 'records', argument(validateLocal.arguments, '--output'));
-  const psi = psiPerFeature(validation.records);
+  const reportPath = path.join(argument(validateLocal.arguments, '--output'), 'report.json');
+  if (!fs.existsSync(reportPath)) throw new Error(`demo: the validation wrote no ${path.relative(root, reportPath)}`);
+  const psi = psiPerFeature([JSON.parse(fs.readFileSync(reportPath, 'utf8')).psi]);
   if (Object.keys(psi).length === 0) throw new Error('demo: the validation output holds no PSI values (records with feature/column and psi)');
 
   const stages = await step('Metrics: stage times from the Spark event logs', () => stageTimes(eventLogs));
@@ -225,8 +226,11 @@ async function main(): Promise<void> {
     outputs: {
       features: path.relative(root, argument(featuresLocal.arguments, '--output')),
       featuresReference: path.relative(root, reference),
-      validation: path.relative(root, argument(validateLocal.arguments, '--output')),
+      validationReport: path.relative(root, reportPath),
       eventLogs: path.relative(root, eventLogs),
+      // Each entry point writes its own metrics (jobs, stages, totals) next to its output.
+      jobMetrics: [featuresLocal, validateLocal].map(j => path.join(argument(j.arguments, '--output'), '_metrics.json'))
+        .filter(p => fs.existsSync(p)).map(p => path.relative(root, p)),
     },
     elapsedSeconds: Math.round((Date.now() - started) / 100) / 10,
   };
