@@ -41,7 +41,7 @@ function median(values: number[]): number {
 }
 
 loadCrdValidators(); // compile the CRD schemas once, outside the timings
-synth(10); // warm up the JIT
+synth(200); // warm up the JIT on the largest case
 console.log('| SparkApplications | manifests | YAML size | synth (median of 5) | synth per app | CRD validation (median of 5) |');
 console.log('|---|---|---|---|---|---|');
 for (const n of [1, 50, 200]) {
