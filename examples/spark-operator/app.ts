@@ -13,6 +13,7 @@
  * apache/spark:3.5.6-python3 plus the S3A jars of its Hadoop line (hadoop-aws 3.3.4, aws-java-sdk-bundle
  * 1.12.262, spark-hadoop-cloud_2.12 3.5.6): `connectorPackages('3.5', '3.5.6', false)` lists them.
  */
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Chart, YamlOutputType } from 'cdk8s';
@@ -35,7 +36,9 @@ export const EXAMPLE_AWS = {
 /** The `spark_jobs` artifact's code at its versioned key (`artifacts/spark_jobs/<version>/<hash>`). */
 export function artifactCode(bucketName: string): JobCode {
   // Built into a scratch directory only to learn the version, content hash and layout.
-  const built = buildJobArtifact({ outDir: path.join(os.tmpdir(), `spark-deploy-example-artifact-${process.pid}`) });
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-deploy-example-artifact-'));
+  const built = buildJobArtifact({ outDir: path.join(scratch, 'artifact') });
+  fs.rmSync(scratch, { recursive: true, force: true });
   return JobCode.fromBucket({
     bucketName,
     prefix: `artifacts/${built.keyPrefix}`,

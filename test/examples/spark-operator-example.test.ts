@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -56,5 +57,37 @@ describe('examples/spark-operator', () => {
     const [features] = byKind('SparkApplication');
     const hash = features.metadata.annotations['spark-deploy.io/code-content-hash'];
     expect(features.spec.mainApplicationFile).toContain(`/${features.metadata.labels['app.kubernetes.io/version']}/${hash}/`);
+  });
+
+  test('the rendered arguments parse with each entry point\'s own command line (spark_jobs argparse)', () => {
+    // GIVEN the entry point named by each rendered main file, with its rendered arguments
+    const runs = [byKind('SparkApplication')[0].spec, byKind('ScheduledSparkApplication')[0].spec.template].map(spec => ({
+      module: /entrypoints\/(\w+)\.py$/.exec(spec.mainApplicationFile)![1],
+      args: spec.arguments,
+    }));
+    // WHEN the package's parsers read them (argparse exits 2 on an unknown or missing option)
+    const script = [
+      'import importlib, json, sys',
+      'out = []',
+      'for run in json.load(sys.stdin):',
+      '    ns = importlib.import_module("spark_jobs.entrypoints." + run["module"]).build_parser().parse_args(run["args"])',
+      '    out.append(vars(ns))',
+      'json.dump(out, sys.stdout)',
+    ].join('\n');
+    const parsed = JSON.parse(execFileSync('bash', [path.join(__dirname, '..', '..', 'jobs', 'scripts', 'in-venv.sh'), 'python', '-c', script], {
+      input: JSON.stringify(runs), encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'],
+    }));
+    // THEN
+    expect(parsed[0]).toMatchObject({
+      input: `s3://${EXAMPLE_AWS.buckets.raw}/transactions/`,
+      output: `s3://${EXAMPLE_AWS.buckets.curated}/features/`,
+      spec: `s3://${EXAMPLE_AWS.buckets.platform}/specs/features.json`,
+      input_format: 'parquet',
+    });
+    expect(parsed[1]).toMatchObject({
+      input: `s3://${EXAMPLE_AWS.buckets.curated}/features/`,
+      reference: `s3://${EXAMPLE_AWS.buckets.curated}/features-reference/`,
+      output: `s3://${EXAMPLE_AWS.buckets.curated}/validation/`,
+    });
   });
 });
