@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { stageTimes } from '../../scripts/demo/stage-times';
 import { CliIo } from '../../src/cli/args';
 import { localCommand } from '../../src/cli/local-command';
 import { main } from '../../src/cli/main';
@@ -20,10 +21,16 @@ function artifactWithProbe(dir: string): void {
     'spark = SparkSession.builder.getOrCreate()',
     'conf = spark.sparkContext.getConf()',
     'keys = ["spark.master", "spark.driver.memory", "spark.sql.shuffle.partitions", "spark.serializer", "spark.executor.cores"]',
+    'spark.sparkContext.setJobGroup("probe", "probe")',
     'rows = spark.range(100).selectExpr("sum(id) AS s").first()',
+    'tracker = spark.sparkContext.statusTracker()',
+    'ids = [s for j in tracker.getJobIdsForGroup("probe") for s in tracker.getJobInfo(j).stageIds]',
+    '# Stages that ran (a stage whose shuffle output is reused is skipped: no tasks completed)',
+    'stages = sorted(s for s in ids if (tracker.getStageInfo(s) or None) and tracker.getStageInfo(s).numCompletedTasks > 0)',
     'out = {k: conf.get(k, None) for k in keys}',
     'out["sum"] = rows["s"]',
     'out["args"] = sys.argv[1:]',
+    'out["stages"] = stages',
     'open(sys.argv[1], "w").write(json.dumps(out))',
     'spark.stop()',
   ].join('\n'));
@@ -57,11 +64,14 @@ describe('spark-deploy local', () => {
     const result = path.join(work, 'probe.json');
     // WHEN it runs with two local cores and an override
     const io = capture();
+    const eventLogs = path.join(work, 'eventlogs');
+    fs.mkdirSync(eventLogs);
     const code = await localCommand(['run', 'probe', '--artifact', path.join(work, 'artifact'), '--spark-line', '3.5',
-      '--master', 'local[2]', '--conf', 'spark.sql.shuffle.partitions=7', result], io);
+      '--master', 'local[2]', '--conf', 'spark.sql.shuffle.partitions=7', '--conf', 'spark.eventLog.enabled=true',
+      '--conf', `spark.eventLog.dir=file://${eventLogs}`, '--conf', 'spark.eventLog.compress=false', result], io);
     // THEN Spark saw the rendered and the local properties, and computed
     expect({ code, err: code === 0 ? '' : io.err() }).toEqual({ code: 0, err: '' });
-    const seen = JSON.parse(fs.readFileSync(result, 'utf8'));
+    const { stages, ...seen } = JSON.parse(fs.readFileSync(result, 'utf8'));
     expect(seen).toEqual({
       'spark.master': 'local[2]',
       'spark.driver.memory': '2g',
@@ -72,6 +82,10 @@ describe('spark-deploy local', () => {
       'args': [result],
     });
     expect(io.err()).toMatch(/probe\.py on Spark 3\.5\.\d+ \(local\[2\]\)/);
+    // AND the demo's event-log reader finds exactly the stages Spark's status tracker reports as run
+    const fromLog = stageTimes(eventLogs);
+    expect(fromLog.map(s => s.stageId).sort((a, b) => a - b)).toEqual(stages);
+    fromLog.forEach(s => expect(s.durationMs).toBeGreaterThanOrEqual(0));
   }, 180_000);
 
   test('a failing job exits 1', async () => {
