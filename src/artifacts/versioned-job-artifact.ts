@@ -1,11 +1,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CfnResource, Stack, Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct, IConstruct } from 'constructs';
+import { suppressFindings } from './cdk-nag-metadata';
 import { buildJobArtifact, BuiltJobArtifact, defaultJobSourceDir } from './job-artifact-builder';
 import { CodeUriScheme, JobCode } from './job-code';
 import { invalidValue } from '../config/errors';
@@ -215,33 +216,16 @@ function stage(props: VersionedJobArtifactProps): BuiltJobArtifact {
 
 /**
  * BucketDeployment's handler is a stack-wide singleton we do not control: record, on its resources, why
- * cdk-nag's findings are accepted (cdk-nag reads `cdk_nag` metadata; it is only a dev dependency here).
+ * cdk-nag's findings are accepted.
  */
 function suppressUploadHandlerFindings(artifact: VersionedJobArtifact): void {
-  const stack = Stack.of(artifact);
-  for (const child of stack.node.children) {
-    if (!child.node.id.startsWith('Custom::CDKBucketDeployment')) continue;
-    for (const c of child.node.findAll()) {
-      const cfn = c as CfnResource;
-      if (!CfnResource.isCfnResource(cfn) || cfn.getMetadata('cdk_nag') !== undefined) continue;
-      cfn.addMetadata('cdk_nag', {
-        rules_to_suppress: [
-          { id: 'AwsSolutions-IAM4', reason: 'aws-s3-deployment\'s upload handler uses AWSLambdaBasicExecutionRole for its own CloudWatch logs' },
-          { id: 'AwsSolutions-IAM5', reason: 'aws-s3-deployment copies every object of the staged asset and writes under the artifact key prefix (object wildcards by design)' },
-          { id: 'AwsSolutions-L1', reason: 'the upload handler\'s runtime is pinned by aws-cdk-lib\'s aws-s3-deployment, not by this library' },
-        ],
-      });
-    }
+  const reasons = [
+    { id: 'AwsSolutions-IAM4', reason: 'aws-s3-deployment\'s upload handler uses AWSLambdaBasicExecutionRole for its own CloudWatch logs' },
+    { id: 'AwsSolutions-IAM5', reason: 'aws-s3-deployment reads every object of the staged asset and writes the artifact\'s objects into the destination bucket (object wildcards by design)' },
+    { id: 'AwsSolutions-L1', reason: 'the upload handler\'s runtime is pinned by aws-cdk-lib\'s aws-s3-deployment, not by this library' },
+  ];
+  for (const child of Stack.of(artifact).node.children) {
+    if (child.node.id.startsWith('Custom::CDKBucketDeployment')) suppressFindings(child, reasons);
   }
-  for (const c of artifact.deployment.handlerRole.node.findAll()) {
-    const cfn = c as CfnResource;
-    if (CfnResource.isCfnResource(cfn) && cfn.getMetadata('cdk_nag') === undefined) {
-      cfn.addMetadata('cdk_nag', {
-        rules_to_suppress: [
-          { id: 'AwsSolutions-IAM4', reason: 'aws-s3-deployment\'s upload handler uses AWSLambdaBasicExecutionRole for its own CloudWatch logs' },
-          { id: 'AwsSolutions-IAM5', reason: 'aws-s3-deployment reads every object of the staged asset and writes objects under the versioned artifact prefix' },
-        ],
-      });
-    }
-  }
+  suppressFindings(artifact.deployment.handlerRole, reasons.slice(0, 2));
 }

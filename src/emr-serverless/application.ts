@@ -427,7 +427,9 @@ export class EmrServerlessApplication extends Construct {
   public grantLogWrite(grantee: iam.IGrantable): void {
     if (this.s3Logs) {
       const prefix = this.s3Logs.prefix ?? 'emr-serverless-logs';
-      this.s3Logs.bucket.grantReadWrite(grantee, `${prefix}/*`);
+      // EMR Serverless uploads logs with the runtime role: read and put, never delete.
+      this.s3Logs.bucket.grantRead(grantee, `${prefix}/*`);
+      this.s3Logs.bucket.grantPut(grantee, `${prefix}/*`);
       this.s3Logs.encryptionKey?.grantEncryptDecrypt(grantee);
     }
     if (this.cloudWatchLogs) {

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { EmrServerlessApplication } from './application';
-import { suppressFindings } from './nag';
+import { suppressFindings } from '../artifacts/cdk-nag-metadata';
 import { IJobArtifact } from '../artifacts/versioned-job-artifact';
 import { invalidValue } from '../config/errors';
 

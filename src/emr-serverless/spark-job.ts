@@ -12,7 +12,7 @@ import { emrAtLeast } from './capacity';
 import { SparkJobExecutionRole } from './execution-role';
 import { registerJobOutput } from './job-outputs';
 import { JobRunContract } from './job-run-contract';
-import { suppressFindings } from './nag';
+import { suppressFindings } from '../artifacts/cdk-nag-metadata';
 import { CodeUriScheme } from '../artifacts/job-code';
 import { invalidValue } from '../config/errors';
 import { quoteShellWord } from '../config/quoting';
