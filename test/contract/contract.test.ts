@@ -21,7 +21,7 @@ import { LocalS3Server } from '../local/support/local-s3';
 // Inputs the jobs expect are put where the arguments say: the sample transactions at `--input`,
 // the example feature spec at `--spec`, and a copy of the features output at `--reference`.
 
-const RUN_TIMEOUT = 600_000;
+const RUN_TIMEOUT = 900_000;
 const describeContract = process.env.SPARK_DEPLOY_SKIP_S3A === '1' ? describe.skip : describe;
 const FEATURE_SPEC = path.join(__dirname, '..', '..', 'jobs', 'examples', 'feature_spec.json');
 

@@ -19,6 +19,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pyarrow as pa
@@ -26,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 
-def client():  # noqa: ANN201
+def client() -> Any:  # a boto3 S3 client
     return boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT"], region_name="us-east-1")
 
 

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 import pandas as pd
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
-
 from spark_jobs.io import commit_atomically, write_table
 
 
