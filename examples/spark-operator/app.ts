@@ -65,6 +65,8 @@ export class SparkFeaturesChart extends Chart {
       image: EXAMPLE_AWS.image,
       sparkVersion: '3.5.6',
       labels: { 'app.kubernetes.io/part-of': 'spark-features' },
+      // Shuffle spill and S3A upload buffers on local disk, bounded per pod.
+      ephemeralStorage: '50Gi',
       // Drivers on on-demand capacity; executors on the Spark spot pool, which is tainted for Spark only.
       driverPlacement: { nodeSelector: { 'karpenter.sh/capacity-type': 'on-demand' } },
       executorPlacement: {

@@ -101,6 +101,12 @@ export interface SparkOperatorApplicationProps {
    */
   readonly protectDriverFromDisruption?: boolean;
   /**
+   * Local disk (shuffle spill, S3A upload buffers) each driver and executor pod may use, as a Kubernetes
+   * quantity (`50Gi`); request = limit, so a runaway job is evicted instead of filling the node's disk.
+   * @default - no ephemeral-storage request or limit
+   */
+  readonly ephemeralStorage?: string;
+  /**
    * The user id (and group id) the Spark containers run as; must not be 0.
    * @default 185 - the `spark` user of the Apache Spark images
    */
@@ -146,6 +152,7 @@ export function renderSparkApplication(props: SparkOperatorApplicationProps, max
   }
   (props.imagePullSecrets ?? []).forEach((s, i) => validateDns1035Name(`imagePullSecrets[${i}]`, s, 253));
   const runAsUser = validateWholeNumber('runAsUser', props.runAsUser ?? SPARK_IMAGE_UID, 1, 2147483647);
+  const ephemeralStorage = props.ephemeralStorage === undefined ? undefined : validateQuantity('ephemeralStorage', props.ephemeralStorage);
   const retryInterval = validateWholeNumber('retryIntervalSeconds', props.retryIntervalSeconds ?? DEFAULT_RETRY_INTERVAL_SECONDS, 1, 86400);
   if (props.timeToLiveSeconds !== undefined) validateWholeNumber('timeToLiveSeconds', props.timeToLiveSeconds, 1, 31536000);
   const monitoring = props.monitoring ?? SparkOperatorMonitoring.prometheusServlet();
@@ -216,6 +223,7 @@ export function renderSparkApplication(props: SparkOperatorApplicationProps, max
         runAsUser,
         placement: driverPlacement,
         automountServiceAccountToken: true,
+        ephemeralStorage,
         // EMR's executionTimeoutMinutes, per attempt: the kubelet ends a driver that runs longer.
         activeDeadlineSeconds: job.timeoutMinutes * 60,
       }),
@@ -226,7 +234,7 @@ export function renderSparkApplication(props: SparkOperatorApplicationProps, max
       serviceAccount: props.rbac.executorServiceAccountName,
       labels,
       annotations: nonEmpty(executorPlacement.annotations),
-      template: podTemplate({ role: 'executor', runAsUser, placement: executorPlacement, automountServiceAccountToken: false }),
+      template: podTemplate({ role: 'executor', runAsUser, placement: executorPlacement, automountServiceAccountToken: false, ephemeralStorage }),
     },
   };
   return { name, namespace, labels, annotations, config, spec };

@@ -96,6 +96,7 @@ export interface PodTemplateOptions {
   readonly placement: PodPlacement;
   readonly activeDeadlineSeconds?: number;
   readonly automountServiceAccountToken: boolean;
+  readonly ephemeralStorage?: string;
 }
 
 /**
@@ -118,6 +119,13 @@ export function podTemplate(options: PodTemplateOptions): any {
     containers: [{
       name: options.role === 'driver' ? DRIVER_CONTAINER_NAME : EXECUTOR_CONTAINER_NAME,
       securityContext: containerSecurityContext(),
+      // Spark sets CPU and memory itself and keeps other resources of the template container.
+      ...(options.ephemeralStorage !== undefined ? {
+        resources: {
+          requests: { 'ephemeral-storage': options.ephemeralStorage },
+          limits: { 'ephemeral-storage': options.ephemeralStorage },
+        },
+      } : {}),
     }],
   };
   if (options.activeDeadlineSeconds !== undefined) spec.activeDeadlineSeconds = options.activeDeadlineSeconds;

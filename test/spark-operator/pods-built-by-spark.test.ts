@@ -22,6 +22,7 @@ describe.each([
     sparkVersion,
     executor: { cpu: 3.5, memoryGb: 14 },
     driver: { cpu: 2, memoryGb: 6 },
+    ephemeralStorage: '50Gi',
     driverPlacement: { nodeSelector: { 'karpenter.sh/capacity-type': 'on-demand' } },
     executorPlacement: {
       nodeSelector: { 'karpenter.sh/capacity-type': 'spot' },
@@ -40,13 +41,14 @@ describe.each([
   });
 
   test('each container requests exactly its pod shape, with request = limit', () => {
+    // (the template's ephemeral-storage is kept alongside what Spark sets)
     expect(pods.executor.container.resources).toEqual({
-      requests: { cpu: '3500m', memory: `${14 * 1024}Mi` },
-      limits: { cpu: '3500m', memory: `${14 * 1024}Mi` },
+      requests: { 'cpu': '3500m', 'memory': `${14 * 1024}Mi`, 'ephemeral-storage': '50Gi' },
+      limits: { 'cpu': '3500m', 'memory': `${14 * 1024}Mi`, 'ephemeral-storage': '50Gi' },
     });
     expect(pods.driver.container.resources).toEqual({
-      requests: { cpu: '2', memory: `${6 * 1024}Mi` },
-      limits: { cpu: '2', memory: `${6 * 1024}Mi` },
+      requests: { 'cpu': '2', 'memory': `${6 * 1024}Mi`, 'ephemeral-storage': '50Gi' },
+      limits: { 'cpu': '2', 'memory': `${6 * 1024}Mi`, 'ephemeral-storage': '50Gi' },
     });
   });
 
@@ -55,6 +57,7 @@ describe.each([
       const { pod, container } = pods[role];
       expect(pod.spec.securityContext).toEqual(app.spec[role].template.spec.securityContext);
       expect(container.securityContext).toEqual(app.spec[role].template.spec.containers[0].securityContext);
+      expect(app.spec[role].template.spec.containers[0].resources.limits['ephemeral-storage']).toBe('50Gi');
       expect(pod.spec.securityContext.runAsNonRoot).toBe(true);
       expect(pod.spec.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
       expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });

@@ -115,6 +115,15 @@ describe('SparkOperatorApplication', () => {
     expect(synthApp().spec.timeToLiveSeconds).toBeUndefined();
   });
 
+  test('ephemeral storage: request = limit on both Spark containers, valid core templates', () => {
+    const { spec, docs } = synthApp({ ephemeralStorage: '50Gi' });
+    for (const role of ['driver', 'executor']) {
+      expect(spec[role].template.spec.containers[0].resources).toEqual({ requests: { 'ephemeral-storage': '50Gi' }, limits: { 'ephemeral-storage': '50Gi' } });
+    }
+    expect(synthApp().spec.executor.template.spec.containers[0].resources).toBeUndefined();
+    expectValidManifests(docs);
+  });
+
   test('image, pull policy and pull secrets', () => {
     const { spec } = synthApp({ imagePullPolicy: kplus.ImagePullPolicy.ALWAYS, imagePullSecrets: ['registry'] });
     expect([spec.image, spec.imagePullPolicy, spec.imagePullSecrets]).toEqual([IMAGE, 'Always', ['registry']]);
@@ -229,6 +238,7 @@ describe('SparkOperatorApplication', () => {
       [{ image: 'apache/spark:latest' }, /^image: .* \(not :latest\)/],
       [{ name: 'Customer_Features' }, /^name: 'Customer_Features' is not valid; expected a DNS-1035 label/],
       [{ runAsUser: 0 }, /^runAsUser: 0 is not valid; expected a whole number from 1/],
+      [{ ephemeralStorage: '50 GB' }, /^ephemeralStorage: '50 GB' is not valid; expected a Kubernetes quantity/],
       [{ retryIntervalSeconds: 0 }, /^retryIntervalSeconds: 0 is not valid/],
       [{ timeToLiveSeconds: -5 }, /^timeToLiveSeconds: -5 is not valid/],
       [{ imagePullSecrets: ['Registry Creds'] }, /^imagePullSecrets\[0\]: 'Registry Creds' is not valid/],
