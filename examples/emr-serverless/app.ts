@@ -8,9 +8,11 @@
  *
  *   npx ts-node -T -P test/tsconfig.json examples/emr-serverless/app.ts   (writes examples/emr-serverless/cdk.out)
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { App, Aspects, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
@@ -66,6 +68,17 @@ export class SparkFeaturesStack extends Stack {
     runtime.grantReadWriteData(curated, 'features');
     runtime.grantReadWriteData(curated, 'validation');
 
+    // The feature spec the `features` job reads (`--spec`), from the jobs package's example.
+    const spec = new s3deploy.BucketDeployment(this, 'FeatureSpec', {
+      sources: [s3deploy.Source.data('features.json', fs.readFileSync(path.join(__dirname, '..', '..', 'jobs', 'examples', 'feature_spec.json'), 'utf8'))],
+      destinationBucket: platform,
+      destinationKeyPrefix: 'specs/',
+      prune: false,
+      outputObjectKeys: false,
+      // Same memory as the artifact upload, so both share one handler Lambda (and its recorded cdk-nag reasons).
+      memoryLimit: 256,
+    });
+
     const features = new SparkJobDefinition({
       name: 'features',
       code: artifact.code,
@@ -73,7 +86,7 @@ export class SparkFeaturesStack extends Stack {
       arguments: [
         '--input', `s3://${raw.bucketName}/transactions/`,
         '--output', `s3://${curated.bucketName}/features/`,
-        '--spec', `s3://${platform.bucketName}/specs/features.json`,
+        '--spec', `s3://${spec.deployedBucket.bucketName}/specs/features.json`,
         '--input-format', 'parquet',
       ],
       workload: { inputSizeGb: 50, pythonHeavy: true },

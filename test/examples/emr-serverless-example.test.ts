@@ -28,7 +28,8 @@ describe('examples/emr-serverless', () => {
     expect(count('AWS::EMRServerless::Application')).toBe(1);
     expect(count('AWS::StepFunctions::StateMachine')).toBe(1);
     expect(count('AWS::Scheduler::Schedule')).toBe(1);
-    expect(count('Custom::CDKBucketDeployment')).toBe(1);
+    // The versioned job artifact and the feature spec.
+    expect(count('Custom::CDKBucketDeployment')).toBe(2);
     // Raw and curated data, the platform bucket (code + logs), and the access-log bucket.
     expect(count('AWS::S3::Bucket')).toBe(4);
     const jobs = JSON.stringify(template.Outputs.SparkDeployJobs.Value);
