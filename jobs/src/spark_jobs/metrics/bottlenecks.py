@@ -23,7 +23,7 @@ class BottleneckThresholds:
     """Trigger levels for ``analyze_bottlenecks`` (defaults: Dataflint's)."""
 
     skew_ratio: float = 10.0
-    """Max task / median task (run time or bytes) at or above which a stage is skewed."""
+    """Max task / typical task (run time or bytes) at or above which a stage is skewed."""
     skew_min_task_ms: float = 5_000.0
     """Slowest task must run at least this long for time-based skew."""
     skew_min_partition_bytes: int = 256 * MIB
@@ -57,32 +57,44 @@ def _finding(code: str, severity: str, message: str, stage_id: Optional[int] = N
     return {"code": code, "severity": severity, "stage_id": stage_id, "message": message, "numbers": numbers}
 
 
-def _ratio(high: Optional[float], median: Optional[float], floor: float) -> float:
-    return (high or 0.0) / max(median or 0.0, floor)
+def _typical(stage: dict[str, Any], prefix: str, total_field: str) -> float:
+    """The typical task's value: the smaller of Spark's median and the mean of the other tasks.
+
+    Spark's quantiles pick an element by index, so with two tasks the "median" is the larger
+    one; the mean of the other tasks (from the stage total) keeps a 2-task stage comparable.
+    """
+    median = stage[f"{prefix}_median"] or 0.0
+    others = (float(stage[total_field]) - (stage[f"{prefix}_max"] or 0.0)) / max(stage["num_tasks"] - 1, 1)
+    return max(min(median, others), 0.0)
 
 
 def _skew(stage: dict[str, Any], t: BottleneckThresholds) -> Optional[dict]:
     if stage["num_tasks"] < 2 or stage["task_run_time_ms_max"] is None:
         return None
-    time_ratio = _ratio(stage["task_run_time_ms_max"], stage["task_run_time_ms_median"], 1.0)
+    typical_ms = _typical(stage, "task_run_time_ms", "executor_run_time_ms")
+    time_ratio = stage["task_run_time_ms_max"] / max(typical_ms, 1.0)
     by_time = stage["task_run_time_ms_max"] >= t.skew_min_task_ms and time_ratio >= t.skew_ratio
-    data = max(("task_shuffle_read_bytes", "task_input_bytes"), key=lambda p: stage[f"{p}_max"] or 0)
-    data_ratio = _ratio(stage[f"{data}_max"], stage[f"{data}_median"], 1.0)
+    data, total = max(
+        (("task_shuffle_read_bytes", "shuffle_read_bytes"), ("task_input_bytes", "input_bytes")),
+        key=lambda pair: stage[f"{pair[0]}_max"] or 0,
+    )
+    typical_bytes = _typical(stage, data, total)
+    data_ratio = (stage[f"{data}_max"] or 0.0) / max(typical_bytes, 1.0)
     by_data = (stage[f"{data}_max"] or 0) >= t.skew_min_partition_bytes and data_ratio >= t.skew_ratio
     if not (by_time or by_data):
         return None
     return _finding(
         "SKEWED_STAGE",
         "high",
-        f"Stage {stage['stage_id']}: the largest task is {max(time_ratio, data_ratio):.1f}x the median "
+        f"Stage {stage['stage_id']}: the largest task is {max(time_ratio, data_ratio):.1f}x a typical task "
         f"({'run time' if by_time else data.replace('task_', '').replace('_', ' ')}).",
         stage["stage_id"],
         task_run_time_ms_max=stage["task_run_time_ms_max"],
-        task_run_time_ms_median=stage["task_run_time_ms_median"],
+        task_run_time_ms_typical=round(typical_ms, 3),
         run_time_ratio=round(time_ratio, 3),
         data_metric=data,
         data_bytes_max=stage[f"{data}_max"],
-        data_bytes_median=stage[f"{data}_median"],
+        data_bytes_typical=round(typical_bytes, 1),
         data_ratio=round(data_ratio, 3),
         num_tasks=stage["num_tasks"],
     )

@@ -28,6 +28,13 @@ class StatusStoreReader:
         self._jsc = sc._jsc.sc()  # type: ignore[attr-defined]
         self._store = self._jsc.statusStore()
         self._mapper = self._build_mapper()
+        # Arguments reused by every call (each py4j round trip costs, so build them once).
+        gateway = sc._gateway  # type: ignore[attr-defined]
+        self._no_quantiles = gateway.new_array(self._jvm.double, 0)
+        self._task_quantiles = gateway.new_array(self._jvm.double, len(TASK_QUANTILES))
+        for index, value in enumerate(TASK_QUANTILES):
+            self._task_quantiles[index] = value
+        self._all_task_statuses = self._jvm.java.util.ArrayList()
 
     def _build_mapper(self) -> Any:
         """A Jackson mapper configured like the REST API's (Scala module, no absent Options)."""
@@ -85,10 +92,9 @@ class StatusStoreReader:
 
     def task_summary(self, stage_id: int, attempt_id: int) -> dict[str, Any] | None:
         """Task metric distributions (``TASK_QUANTILES``) of one stage attempt's successful tasks."""
-        quantiles = self._sc._gateway.new_array(self._jvm.double, len(TASK_QUANTILES))  # type: ignore[attr-defined]
-        for index, value in enumerate(TASK_QUANTILES):
-            quantiles[index] = value
-        summary = self.to_python(self._store.taskSummary(int(stage_id), int(attempt_id), quantiles))
+        summary = self.to_python(
+            self._store.taskSummary(int(stage_id), int(attempt_id), self._task_quantiles)
+        )
         return summary or None
 
     def executors(self, active_only: bool = False) -> list[dict[str, Any]]:
