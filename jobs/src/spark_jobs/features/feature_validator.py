@@ -125,7 +125,7 @@ class FeatureValidator:
         """
         names = self._columns(df, columns, weight_col)
         w = _weight(df, weight_col)
-        first = df.agg(*self._first_pass(df, names, w)).collect()[0].asDict()
+        first = self._first_pass(df, names, w)
         rows = int(first["__rows"])
         total_w = float(first["__total_w"] or 0.0)
         if rows == 0:
@@ -136,9 +136,7 @@ class FeatureValidator:
         second = None
         if numeric:
             means = {c: first[f"{c}__wmean"] for c in numeric} if weight_col else {}
-            second = (
-                df.agg(*self._second_pass(numeric, w, means, weight_col is not None)).collect()[0].asDict()
-            )
+            second = self._second_pass(df, numeric, w, means, weight_col is not None)
         stats = {
             c: self._stats(c, first, second, total_w, c in numeric, weight_col is not None) for c in names
         }
@@ -202,46 +200,68 @@ class FeatureValidator:
         return list(dict.fromkeys(columns))
 
     @staticmethod
-    def _first_pass(df: DataFrame, names: list[str], w: Column) -> list[Column]:
-        exprs = [F.count(F.lit(1)).alias("__rows"), F.sum(w).alias("__total_w")]
-        exprs += [F.min(w).alias("__min_w"), F.count(F.when(w.isNull(), 1)).alias("__null_w")]
+    def _first_pass(df: DataFrame, names: list[str], w: Column) -> dict[str, Any]:
+        """Pass 1: every column's counts, extremes, sketch and moments, as ``<column>__<stat>``.
+
+        The columns are stacked into (feature, value) rows and aggregated per feature, so the
+        generated code stays the same size however many columns there are.
+        """
+        fields = []
         for name in names:
-            x = as_double(name) if _is_numeric(df, name) else col(name)
-            exprs += [
-                F.sum(F.when(x.isNull(), w).otherwise(F.lit(0.0))).alias(f"{name}__missing_w"),
-                F.hll_sketch_estimate(
-                    F.hll_sketch_agg(F.when(x.isNotNull(), F.xxhash64(x)), DISTINCT_LG_K)
-                ).alias(f"{name}__unique"),
-                F.count(x).alias(f"{name}__count"),
-            ]
-            if _is_numeric(df, name):
-                exprs += [
-                    F.min(x).alias(f"{name}__min"),
-                    F.max(x).alias(f"{name}__max"),
-                    F.avg(x).alias(f"{name}__mean"),
-                    F.stddev_samp(x).alias(f"{name}__std"),
-                    F.skewness(x).alias(f"{name}__skew"),
-                    F.kurtosis(x).alias(f"{name}__kurt"),
-                    F.sum(F.when(x.isNotNull(), w)).alias(f"{name}__w"),
-                    F.try_divide(F.sum(w * x), F.sum(F.when(x.isNotNull(), w))).alias(f"{name}__wmean"),
-                ]
-        return exprs
+            numeric = _is_numeric(df, name)
+            x = as_double(name) if numeric else F.lit(None).cast("double")
+            s = F.lit(None).cast("string") if numeric else col(name).cast("string")
+            fields.append(F.struct(F.lit(name).alias("f"), x.alias("x"), s.alias("s")))
+        stacked = df.select(F.explode(F.array(*fields)).alias("kv"), w.alias("w")).select("kv.*", "w")
+        x, s, w = F.col("x"), F.col("s"), F.col("w")
+        present = x.isNotNull() | s.isNotNull()
+        digest = F.when(x.isNotNull(), F.xxhash64(x)).when(s.isNotNull(), F.xxhash64(s))
+        rows = (
+            stacked.groupBy("f")
+            .agg(
+                F.count(F.lit(1)).alias("rows"),
+                F.sum(w).alias("total_w"),
+                F.min(w).alias("min_w"),
+                F.count(F.when(w.isNull(), 1)).alias("null_w"),
+                F.sum(F.when(present, F.lit(0.0)).otherwise(w)).alias("missing_w"),
+                F.hll_sketch_estimate(F.hll_sketch_agg(digest, DISTINCT_LG_K)).alias("unique"),
+                F.count(F.when(present, 1)).alias("count"),
+                F.min(x).alias("min"),
+                F.max(x).alias("max"),
+                F.avg(x).alias("mean"),
+                F.stddev_samp(x).alias("std"),
+                F.skewness(x).alias("skew"),
+                F.kurtosis(x).alias("kurt"),
+                F.sum(F.when(x.isNotNull(), w)).alias("w"),
+                F.try_divide(F.sum(w * x), F.sum(F.when(x.isNotNull(), w))).alias("wmean"),
+            )
+            .collect()
+        )
+        first: dict[str, Any] = {"__rows": 0, "__total_w": 0.0, "__min_w": None, "__null_w": 0}
+        for r in rows:
+            d = r.asDict()
+            first.update({f"{d['f']}__{k}": v for k, v in d.items() if k != "f"})
+            first.update(__rows=d["rows"], __total_w=d["total_w"], __min_w=d["min_w"], __null_w=d["null_w"])
+        return first
 
     @staticmethod
-    def _second_pass(names: list[str], w: Column, means: dict[str, Any], weighted: bool) -> list[Column]:
-        exprs = []
-        for name in names:
-            x = as_double(name)
-            exprs.append(
-                F.percentile_approx(x, F.array(F.lit(0.01), F.lit(0.99)), QUANTILE_ACCURACY).alias(
-                    f"{name}__pct"
-                )
-            )
-            if weighted and means[name] is not None:
-                d = x - F.lit(float(means[name]))
-                for k in (2, 3, 4):
-                    exprs.append(F.sum(w * F.pow(d, F.lit(float(k)))).alias(f"{name}__m{k}"))
-        return exprs
+    def _second_pass(
+        df: DataFrame, names: list[str], w: Column, means: dict[str, Any], weighted: bool
+    ) -> dict[str, Any]:
+        """Pass 2: percentiles (and weighted central moments) per numeric column, stacked as in pass 1."""
+        fields = [F.struct(F.lit(n).alias("f"), as_double(n).alias("x")) for n in names]
+        stacked = df.select(F.explode(F.array(*fields)).alias("kv"), w.alias("w")).select("kv.*", "w")
+        x, w = F.col("x"), F.col("w")
+        aggs = [F.percentile_approx(x, [0.01, 0.99], QUANTILE_ACCURACY).alias("pct")]
+        if weighted:
+            pairs = [v for n in names for v in (F.lit(n), F.lit(_num(means.get(n))))]
+            d = x - F.create_map(*pairs)[F.col("f")]
+            aggs += [F.sum(w * F.pow(d, F.lit(float(k)))).alias(f"m{k}") for k in (2, 3, 4)]
+        second: dict[str, Any] = {}
+        for r in stacked.groupBy("f").agg(*aggs).collect():
+            d = r.asDict()
+            second.update({f"{d['f']}__{k}": v for k, v in d.items() if k != "f"})
+        return second
 
     @staticmethod
     def _stats(
@@ -264,7 +284,7 @@ class FeatureValidator:
             return stats
         lo, hi = first[f"{name}__min"], first[f"{name}__max"]
         stats.update(min=_num(lo), max=_num(hi), zero_variance=count == 0 or lo == hi)
-        pct = second[f"{name}__pct"] if second is not None else None
+        pct = second.get(f"{name}__pct") if second is not None else None
         stats["p01"], stats["p99"] = (_num(pct[0]), _num(pct[1])) if pct else (nan, nan)
         if not weighted:
             stats.update(
