@@ -85,7 +85,12 @@ describe('security check', () => {
     const docs = validDocs();
     breakIt(docs);
     expect(securityFindings(docs).map(f => f.message).join('\n')).toMatch(message);
-    expect(() => expectValidManifests(docs)).toThrow(/invalid manifests/);
+  });
+
+  test('a security finding fails the combined check, naming the object', () => {
+    const docs = validDocs();
+    app(docs).spec.driver.template.spec.securityContext.runAsNonRoot = false;
+    expect(() => expectValidManifests(docs)).toThrow(/invalid manifests:\nsecurity SparkApplication\/customer-features: spec.driver.template.spec.securityContext.runAsNonRoot: must be true/);
   });
 
   test('a scheduled application without a concurrency policy fails', () => {
