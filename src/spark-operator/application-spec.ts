@@ -3,7 +3,7 @@ import { SparkOperatorMonitoring } from './monitoring';
 import { PodPlacement, podTemplate, SPARK_IMAGE_UID, validatePlacement } from './pod-template';
 import { SparkOperatorRbac } from './rbac';
 import {
-  formatCpuQuantity, validateAnnotations, validateDns1035Name, validateJvmSize, validateLabels,
+  formatCpuQuantity, validateAnnotations, validateDns1035Name, validateDns1123Subdomain, validateJvmSize, validateLabels,
   validateOperatorHadoopConf, validateOperatorSparkConf, validateQuantity, validateWholeNumber,
 } from './validation';
 import { CodeUriScheme } from '../artifacts/job-code';
@@ -150,7 +150,7 @@ export function renderSparkApplication(props: SparkOperatorApplicationProps, max
   if (!Object.values(kplus.ImagePullPolicy).includes(pullPolicy)) {
     throw invalidValue('imagePullPolicy', pullPolicy, `expected one of ${Object.values(kplus.ImagePullPolicy).join(', ')}`);
   }
-  (props.imagePullSecrets ?? []).forEach((s, i) => validateDns1035Name(`imagePullSecrets[${i}]`, s, 253));
+  (props.imagePullSecrets ?? []).forEach((s, i) => validateDns1123Subdomain(`imagePullSecrets[${i}]`, s));
   const runAsUser = validateWholeNumber('runAsUser', props.runAsUser ?? SPARK_IMAGE_UID, 1, 2147483647);
   const ephemeralStorage = props.ephemeralStorage === undefined ? undefined : validateQuantity('ephemeralStorage', props.ephemeralStorage);
   const retryInterval = validateWholeNumber('retryIntervalSeconds', props.retryIntervalSeconds ?? DEFAULT_RETRY_INTERVAL_SECONDS, 1, 86400);

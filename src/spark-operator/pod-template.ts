@@ -1,4 +1,4 @@
-import { validateAnnotations, validateLabelKey, validateLabels, validateWholeNumber } from './validation';
+import { validateAnnotations, validateDns1123Subdomain, validateLabelKey, validateLabels, validateWholeNumber } from './validation';
 import { invalidValue } from '../config/errors';
 
 /** How a toleration matches a taint. */
@@ -141,9 +141,7 @@ export function validatePlacement(field: string, placement: PodPlacement | undef
   validateLabels(`${field}.nodeSelector`, p.nodeSelector);
   validateAnnotations(`${field}.annotations`, p.annotations);
   (p.tolerations ?? []).forEach((t, i) => validateToleration(`${field}.tolerations[${i}]`, t));
-  if (p.priorityClassName !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(p.priorityClassName)) {
-    throw invalidValue(`${field}.priorityClassName`, p.priorityClassName, 'expected the name of a PriorityClass (a DNS subdomain)');
-  }
+  if (p.priorityClassName !== undefined) validateDns1123Subdomain(`${field}.priorityClassName`, p.priorityClassName);
   return p;
 }
 

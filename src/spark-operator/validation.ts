@@ -40,6 +40,15 @@ export function validateDns1123Label(field: string, value: string): string {
   return value;
 }
 
+/** Throws unless `value` is a DNS-1123 subdomain (names of Secrets, PriorityClasses and most objects). */
+export function validateDns1123Subdomain(field: string, value: string): string {
+  if (Token.isUnresolved(value)) return value;
+  if (typeof value !== 'string' || !DNS_1123_SUBDOMAIN.test(value) || value.length > 253) {
+    throw invalidValue(field, value, 'expected a DNS-1123 subdomain: lowercase letters, digits, \'-\' and \'.\', starting and ending with a letter or digit, at most 253 characters');
+  }
+  return value;
+}
+
 /** Throws unless `key` is a qualified label or annotation key (`[prefix/]name`). */
 export function validateLabelKey(field: string, key: string): void {
   const slash = key.lastIndexOf('/');

@@ -1,5 +1,5 @@
 import {
-  formatCpuQuantity, validateCronSchedule, validateDns1035Name, validateDns1123Label, validateJvmSize, validateLabels,
+  formatCpuQuantity, validateCronSchedule, validateDns1035Name, validateDns1123Label, validateDns1123Subdomain, validateJvmSize, validateLabels,
   validateOperatorHadoopConf, validateOperatorSparkConf, validateQuantity, validateTimeZone, validateWholeNumber,
 } from '../../src/spark-operator/validation';
 
@@ -16,6 +16,11 @@ describe('names', () => {
 
   test('fails on a name over a custom limit, naming the limit', () => {
     expect(() => validateDns1035Name('name', 'a'.repeat(44), 43)).toThrow(/at most 43 characters/);
+  });
+
+  test('secret and priority class names are DNS-1123 subdomains', () => {
+    expect(validateDns1123Subdomain('imagePullSecrets[0]', 'ecr.registry-1')).toBe('ecr.registry-1');
+    expect(() => validateDns1123Subdomain('imagePullSecrets[0]', 'Registry')).toThrow(/^imagePullSecrets\[0\]: 'Registry' is not valid; expected a DNS-1123 subdomain/);
   });
 
   test('namespaces may start with a digit (DNS-1123) but not hold upper case', () => {
