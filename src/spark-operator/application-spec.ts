@@ -180,7 +180,8 @@ export function renderSparkApplication(props: SparkOperatorApplicationProps, max
   const labels: { [key: string]: string } = {
     'app.kubernetes.io/name': job.name,
     'app.kubernetes.io/component': job.entryPoint.toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'job',
-    'app.kubernetes.io/version': job.code.version,
+    // Versions may hold '+' (PEP 440 local versions): label values take letters, digits, '-', '_' and '.'.
+    'app.kubernetes.io/version': labelValue(job.code.version),
     'app.kubernetes.io/managed-by': 'spark-deploy',
     ...(props.labels ?? {}),
   };
@@ -238,6 +239,11 @@ export function renderSparkApplication(props: SparkOperatorApplicationProps, max
     },
   };
   return { name, namespace, labels, annotations, config, spec };
+}
+
+/** `text` as a valid label value: other characters become '_', at most 63, alphanumeric at both ends. */
+function labelValue(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
 }
 
 /** A copy of a map, or undefined when it is empty (cdk8s would drop it anyway; this keeps specs comparable). */

@@ -1,5 +1,6 @@
 import * as kplus from 'cdk8s-plus-27';
 import { chartWithRbac, featuresJob, IMAGE, imageCode, only } from './fixtures';
+import { JobCode } from '../../src/artifacts';
 import { OPERATOR_SPEC_KEYS } from '../../src/config/spark-configuration';
 import {
   SparkOperatorApplication, SparkOperatorMonitoring, TaintEffect, TolerationOperator,
@@ -176,6 +177,11 @@ describe('SparkOperatorApplication', () => {
     expect(manifest.metadata.annotations).toEqual({ 'spark-deploy.io/code-content-hash': '3f2a9c1e' });
     expect(spec.driver.annotations['karpenter.sh/do-not-disrupt']).toBe('true');
     expect(synthApp({ protectDriverFromDisruption: false }).spec.driver.annotations['karpenter.sh/do-not-disrupt']).toBeUndefined();
+  });
+
+  test('a version that is not a valid label value is made one', () => {
+    const code = JobCode.fromImage({ root: '/opt/jobs', entryPoints: { features: 'features.py' }, version: '0.1.0+local.abc' });
+    expect(synthApp({ job: featuresJob({ code }) }).manifest.metadata.labels['app.kubernetes.io/version']).toBe('0.1.0_local.abc');
   });
 
   test('Prometheus through Spark\'s own servlet by default', () => {
