@@ -19,7 +19,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   keywords: ['cdk', 'cdk8s', 'spark', 'emr-serverless', 'spark-operator', 'pyspark'],
 
   peerDeps: ['cdk8s@^2.70.0', 'cdk8s-plus-27@^2.9.5'],
-  bundledDeps: ['@aws-sdk/client-emr-serverless@^3.1169.0'],
+  bundledDeps: ['@aws-sdk/client-emr-serverless@^3.1169.0', '@aws-sdk/client-s3@^3.1169.0'],
   devDeps: [
     'cdk8s@2.70.106',
     'cdk8s-plus-27@2.9.5',
@@ -93,6 +93,22 @@ pyTest.prependSpawn(venv);
 project.addTask('import', {
   description: 'Regenerate src/imports from the Spark Operator CRDs in ../shared/schemas',
   exec: 'bash scripts/import-crds.sh',
+});
+
+// ---- Examples, the main job, benchmarks ---------------------------------------------
+project.addTask('examples', {
+  description: 'Synthesize the example apps into examples/emr-serverless/cdk.out and examples/spark-operator/dist',
+  exec: 'bash scripts/synth-examples.sh',
+});
+project.addTask('demo', {
+  description: 'The main job: set up, synthesize both targets, build the artifact, run the jobs on local Spark (out/demo/)',
+  exec: 'bash scripts/demo.sh',
+  receiveArgs: true,
+});
+project.addTask('s3a:jars', {
+  description: 'Download the S3A connector, AWS SDK and cloud committer jars of each Spark line into .tools/jars',
+  exec: 'bash scripts/fetch-s3a-jars.sh',
+  receiveArgs: true,
 });
 
 // `npm test` runs everything: jest, eslint, ruff, pytest.
