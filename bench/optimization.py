@@ -236,7 +236,6 @@ def main() -> None:
     parser.add_argument("--overhead-pairs", type=int, default=7)
     args = parser.parse_args()
     spark = session()
-    # Skew is judged on bytes at the bench's scale: the same /64 as the AQE threshold.
     profiler = PerformanceProfiler(
         spark,
         BottleneckThresholds(skew_min_task_ms=1_000, skew_min_partition_bytes=256 * 1024 * 1024 // SCALE),

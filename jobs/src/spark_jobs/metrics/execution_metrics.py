@@ -47,6 +47,10 @@ class SparkExecutionMetrics:
         self.spark = spark
         self.listener_timeout_ms = listener_timeout_ms
         self.reader = StatusStoreReader(spark.sparkContext)
+        self._application = {
+            "application_id": spark.sparkContext.applicationId,
+            "spark_version": spark.version,
+        }
         self.executions: list[dict[str, Any]] = []
 
     def track_execution(self, name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, dict]:
@@ -109,17 +113,20 @@ class SparkExecutionMetrics:
         return {
             "name": name or group_id,
             "job_group": group_id,
-            "application_id": self.spark.sparkContext.applicationId,
-            "spark_version": self.spark.version,
+            **self._application,
             "complete": complete,
             "jobs": job_records,
             "stages": stages,
             "totals": totals(job_records, stages),
         }
 
-    def get_executor_metrics(self) -> list[dict[str, Any]]:
-        """Every executor known to the driver (active and removed), as Spark reports them."""
-        self.reader.wait_for_listeners(self.listener_timeout_ms)
+    def get_executor_metrics(self, wait: bool = True) -> list[dict[str, Any]]:
+        """Every executor known to the driver (active and removed), as Spark reports them.
+
+        ``wait=False`` skips waiting for the listener (when the caller just did).
+        """
+        if wait:
+            self.reader.wait_for_listeners(self.listener_timeout_ms)
         result = []
         for e in self.reader.executors(active_only=False):
             memory = e.get("memoryMetrics", {})

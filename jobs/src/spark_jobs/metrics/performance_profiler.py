@@ -12,7 +12,7 @@ from spark_jobs.metrics.bottlenecks import BottleneckThresholds, analyze_bottlen
 from spark_jobs.metrics.execution_metrics import SparkExecutionMetrics
 from spark_jobs.metrics.export import write_text
 from spark_jobs.metrics.report import render_html, render_text
-from spark_jobs.metrics.sql_files import sql_execution_count, sql_file_counts
+from spark_jobs.metrics.sql_files import sql_file_counts, sql_status_store
 from spark_jobs.metrics.suggestions import suggest_for
 
 T = TypeVar("T")
@@ -43,6 +43,7 @@ class PerformanceProfiler:
         self.spark = spark
         self.thresholds = thresholds or BottleneckThresholds()
         self.metrics = SparkExecutionMetrics(spark)
+        self._sql_store = sql_status_store(spark)
         self.profiles: list[dict[str, Any]] = []
 
     def profile_operation(self, name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, dict]:
@@ -58,7 +59,7 @@ class PerformanceProfiler:
         """Context manager form: ``with profiler.profile("load") as p: ...``; ``p`` is filled on exit."""
         profile: dict[str, Any] = {}
         tracked: dict[str, Any] = {}
-        sql_before = sql_execution_count(self.spark)
+        sql_before = int(self._sql_store.executionsCount())
         try:
             with self.metrics.tracking(name) as tracked:
                 yield profile
@@ -131,12 +132,12 @@ class PerformanceProfiler:
 
     def _complete(self, tracked: dict[str, Any], sql_before: int) -> dict[str, Any]:
         profile = dict(tracked)
-        executors = [e for e in self.metrics.get_executor_metrics() if e["is_active"]]
+        executors = [e for e in self.metrics.get_executor_metrics(wait=False) if e["is_active"]]
         workers = [e for e in executors if e["executor_id"] != "driver"] or executors
         profile["total_cores"] = sum(e["total_cores"] or 0 for e in workers)
         job_ids = {j["job_id"] for j in tracked["jobs"]}
         profile["files"] = (
-            sql_file_counts(self.spark, self.metrics.reader, job_ids, sql_before) if job_ids else {}
+            sql_file_counts(self._sql_store, self.metrics.reader, job_ids, sql_before) if job_ids else {}
         )
         profile["findings"] = analyze_bottlenecks(profile, self.thresholds)
         profile["suggestions"] = suggest_for(profile["findings"])

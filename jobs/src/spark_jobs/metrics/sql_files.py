@@ -22,20 +22,19 @@ def _count(text: str) -> int:
     return int(text.replace(",", "").split()[0])
 
 
-def sql_execution_count(spark: SparkSession) -> int:
-    """How many SQL executions the driver retains now (taken before an operation starts)."""
-    return int(spark._jsparkSession.sharedState().statusStore().executionsCount())  # type: ignore[attr-defined]
+def sql_status_store(spark: SparkSession) -> Any:
+    """The driver's SQL status store (JVM object); fetch it once and reuse it."""
+    return spark._jsparkSession.sharedState().statusStore()  # type: ignore[attr-defined]
 
 
 def sql_file_counts(
-    spark: SparkSession, reader: StatusStoreReader, job_ids: set[int], count_before: int = 0
+    store: Any, reader: StatusStoreReader, job_ids: set[int], count_before: int = 0
 ) -> dict[str, Any]:
     """Files read/written by the SQL executions that ran ``job_ids``.
 
     Only executions listed after ``count_before`` (plus a margin for executions Spark evicted
     meanwhile) are read, so the cost does not grow with the application's history.
     """
-    store = spark._jsparkSession.sharedState().statusStore()  # type: ignore[attr-defined]
     total = int(store.executionsCount())
     count = min(total, max(total - count_before, 0) + 8)
     executions = store.executionsList(total - count, count)

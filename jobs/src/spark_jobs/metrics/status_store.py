@@ -27,6 +27,7 @@ class StatusStoreReader:
         self._jvm = sc._jvm  # type: ignore[attr-defined]
         self._jsc = sc._jsc.sc()  # type: ignore[attr-defined]
         self._store = self._jsc.statusStore()
+        self._tracker = self._jsc.statusTracker()
         self._mapper = self._build_mapper()
         # Arguments reused by every call (each py4j round trip costs, so build them once).
         gateway = sc._gateway  # type: ignore[attr-defined]
@@ -66,7 +67,8 @@ class StatusStoreReader:
 
     def job_ids_for_group(self, group_id: str) -> list[int]:
         """Ids of every retained job that ran under ``group_id``, ascending."""
-        return sorted(int(j) for j in self._sc.statusTracker().getJobIdsForGroup(group_id))
+        # One round trip: the int[] comes back as JSON rather than element by element.
+        return sorted(int(j) for j in self.to_python(self._tracker.getJobIdsForGroup(group_id)))
 
     def job(self, job_id: int) -> dict[str, Any] | None:
         """One job as the REST API's ``JobData``, or None when Spark no longer retains it."""
