@@ -69,6 +69,6 @@ for line in "${lines[@]}"; do
   echo "fetch-s3a-jars: Spark $line -> ${dir#"$root"/}" >&2
   for entry in "${JARS[@]}"; do
     IFS='|' read -r jar_line coords sha1 <<<"$entry"
-    [ "$jar_line" = "$line" ] && fetch "$coords" "$sha1" "$dir"
+    if [ "$jar_line" = "$line" ]; then fetch "$coords" "$sha1" "$dir"; fi
   done
 done
