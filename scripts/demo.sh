@@ -3,8 +3,9 @@
 #
 #   bash scripts/demo.sh [--rows N] [--seed S] [--spark-line 3.5|4.0]
 #
-# Sets up: npm packages (npm ci when node_modules is missing), the Python venv of the Spark line
-# (jobs/scripts/setup-venv.sh), checks Java 17, compiles the TypeScript library when lib/ is stale
+# Sets up: npm packages (npm ci when node_modules is missing), the Python venvs of both Spark lines
+# (jobs/scripts/setup-venv.sh), the S3A jars (scripts/fetch-s3a-jars.sh, for the tests), checks
+# Java 17, compiles the TypeScript library when lib/ is stale
 # (bin/spark-deploy runs it). Then (scripts/demo/main.ts): synthesizes both example apps, builds the
 # versioned job artifact, generates sample transactions (two periods), runs the feature pipeline, the
 # validation (PSI between the periods) and the metrics on local Spark with the configuration the EMR
@@ -21,7 +22,7 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[$i]}" in
     --spark-line) spark_line=${args[$((i + 1))]:-}; i=$((i + 1)) ;;
     --spark-line=*) spark_line=${args[$i]#--spark-line=} ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) rest+=("${args[$i]}") ;;
   esac
 done
@@ -46,9 +47,17 @@ if [ ! -d node_modules ]; then
   npm ci --no-audit --no-fund
 fi
 
-say "Python venv for Spark $spark_line"
-SPARK_LINE=$spark_line bash jobs/scripts/setup-venv.sh
-echo "ok: $(SPARK_LINE=$spark_line bash jobs/scripts/in-venv.sh python -c 'import pyspark; print("pyspark", pyspark.__version__)')"
+# Both Spark lines' venvs and S3A jars: the demo runs on one line, `npm test` (the README's second
+# command) runs the S3A and contract tests on both, and tests never download anything themselves.
+for line in 4.0 3.5; do
+  say "Python venv for Spark $line"
+  SPARK_LINE=$line bash jobs/scripts/setup-venv.sh
+  echo "ok: $(SPARK_LINE=$line bash jobs/scripts/in-venv.sh python -c 'import pyspark; print("pyspark", pyspark.__version__)')"
+done
+if [ "${SKIP_S3A_JARS:-0}" != 1 ]; then
+  say "S3A connector jars (once; about 840 MB for both lines; SKIP_S3A_JARS=1 skips)"
+  bash scripts/fetch-s3a-jars.sh
+fi
 
 if [ ! -f lib/index.js ] || [ -n "$(find src -name '*.ts' -newer lib/index.js -print -quit)" ]; then
   say "Compiling the TypeScript library (lib/ is missing or older than src/)"
