@@ -18,7 +18,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { VersionedJobArtifact } from '../../src/artifacts';
 import { EmrServerlessApplication, EmrServerlessSparkJob, SparkJobExecutionRole } from '../../src/emr-serverless';
-import { SparkJobDefinition } from '../../src/job';
+import { pipelineJobs } from '../pipeline-jobs';
 
 /** An encrypted, TLS-only, private bucket logging its access to `accessLogs`. */
 function secureBucket(scope: Construct, id: string, accessLogs: s3.IBucket): s3.Bucket {
@@ -79,19 +79,11 @@ export class SparkFeaturesStack extends Stack {
       memoryLimit: 256,
     });
 
-    const features = new SparkJobDefinition({
-      name: 'features',
-      code: artifact.code,
-      entryPoint: 'features',
-      arguments: [
-        '--input', `s3://${raw.bucketName}/transactions/`,
-        '--output', `s3://${curated.bucketName}/features/`,
-        '--spec', `s3://${spec.deployedBucket.bucketName}/specs/features.json`,
-        '--input-format', 'parquet',
-      ],
-      workload: { inputSizeGb: 50, pythonHeavy: true },
-      timeoutMinutes: 120,
-      retry: { maxAttempts: 2 },
+    // The same job definitions the Spark Operator example renders (examples/pipeline-jobs.ts).
+    const { features, validate } = pipelineJobs(artifact.code, {
+      raw: raw.bucketName,
+      curated: curated.bucketName,
+      platform: spec.deployedBucket.bucketName,
     });
     new EmrServerlessSparkJob(this, 'Features', {
       definition: features,
@@ -99,18 +91,6 @@ export class SparkFeaturesStack extends Stack {
       executionRole: runtime,
       // Nightly at 02:00 UTC.
       schedule: scheduler.ScheduleExpression.cron({ minute: '0', hour: '2' }),
-    });
-
-    const validate = new SparkJobDefinition({
-      name: 'validate',
-      code: artifact.code,
-      entryPoint: 'validate',
-      arguments: [
-        '--input', `s3://${curated.bucketName}/features/`,
-        '--reference', `s3://${curated.bucketName}/features-reference/`,
-        '--output', `s3://${curated.bucketName}/validation/`,
-      ],
-      timeoutMinutes: 60,
     });
     runtime.grantReadData(curated, 'features-reference');
     new EmrServerlessSparkJob(this, 'Validate', { definition: validate, application, executionRole: runtime });

@@ -24,7 +24,7 @@ import {
   ConcurrencyPolicy, ScheduledSparkOperatorApplication, SparkOperatorApplication, SparkOperatorRbac,
   TaintEffect, TolerationOperator, WorkloadIdentity,
 } from '../../src/spark-operator';
-import { pipelineJobs } from './jobs';
+import { pipelineJobs } from '../pipeline-jobs';
 
 /** Names the example uses for the AWS side (made by the platform's CDK/Terraform, not here). */
 export const EXAMPLE_AWS = {

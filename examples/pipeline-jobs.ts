@@ -1,11 +1,11 @@
 /**
  * The two jobs of the example pipeline, described once for every target: the feature pipeline
  * (`features` entry point) and the validation job (`validate` entry point) of the `spark_jobs` artifact.
- * The EMR Serverless example describes the same jobs; test/job/both-targets.test.ts renders one
- * definition on both targets side by side.
+ * Both example apps (examples/emr-serverless, examples/spark-operator) render these same definitions;
+ * test/job/both-targets.test.ts renders one definition on both targets side by side.
  */
-import { JobCode } from '../../src/artifacts';
-import { SparkJobDefinition } from '../../src/job';
+import { JobCode } from '../src/artifacts';
+import { SparkJobDefinition } from '../src/job';
 
 /** Where the pipeline reads and writes. */
 export interface PipelineBuckets {
