@@ -12,7 +12,7 @@ export interface LocalArtifact {
  * What a rendered job becomes locally. Only bucket URIs change: code URIs (s3://, s3a://, local://) point
  * at the same file of the locally built artifact; data URIs `s3://<bucket>/<key>` become
  * `<bucketRoot(bucket)>/<key>` (a bucket on a local S3 server, or a local directory). A CloudFormation
- * bucket reference `{{Ref:RawBucket12AB}}` first becomes a valid bucket name (`rawbucket12ab`).
+ * bucket reference `{{Ref.RawBucket12AB}}` first becomes a valid bucket name (`rawbucket12ab`).
  * Keys, flags and properties are passed as rendered.
  */
 export interface LocalizedJob {
@@ -24,7 +24,7 @@ export interface LocalizedJob {
   readonly buckets: string[];
 }
 
-const BUCKET_REF = /\{\{(?:Ref|GetAtt):([A-Za-z0-9]+)[^}]*\}\}/g;
+const BUCKET_REF = /\{\{(?:Ref|GetAtt)\.([A-Za-z0-9]+)[^}]*\}\}/g;
 const BUCKET_URI = /^(s3a?|s3n):\/\/([^/]+)(\/.*)?$/;
 
 /** The local bucket name of a CloudFormation bucket's logical ID. */

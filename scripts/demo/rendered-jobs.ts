@@ -16,8 +16,10 @@ export interface RenderedJob {
 }
 
 /**
- * Resolves CloudFormation intrinsics to strings: `Ref`/`Fn::GetAtt` become `{{Ref:Id}}`/`{{GetAtt:Id.Attr}}`
- * placeholders so that bucket URIs stay recognisable; `Fn::Join`/`Fn::Sub` are applied.
+ * Resolves CloudFormation intrinsics to strings: `Ref`/`Fn::GetAtt` become `{{Ref.Id}}`/`{{GetAtt.Id.Attr}}`
+ * placeholders (no `:` or `/`, so that `Fn::Split` keeps them whole) and bucket URIs stay recognisable;
+ * an attribute named `...Arn` becomes an S3-style ARN around its placeholder (`arn:aws:s3:::{{GetAtt...}}`),
+ * so `Fn::Select`/`Fn::Split` over it give the placeholder back; `Fn::Join`/`Fn::Sub` are applied.
  */
 export function resolveIntrinsics(value: any): any {
   if (Array.isArray(value)) return value.map(resolveIntrinsics);
@@ -26,10 +28,22 @@ export function resolveIntrinsics(value: any): any {
   if (keys.length === 1) {
     const [k] = keys;
     const v = value[k];
-    if (k === 'Ref') return `{{Ref:${v}}}`;
-    if (k === 'Fn::GetAtt') return `{{GetAtt:${Array.isArray(v) ? v.join('.') : v}}}`;
+    if (k === 'Ref') return `{{Ref.${v}}}`;
+    if (k === 'Fn::GetAtt') {
+      const [id, attr] = Array.isArray(v) ? v : String(v).split('.');
+      const placeholder = `{{GetAtt.${id}.${attr}}}`;
+      return /Arn$/.test(attr) ? `arn:aws:s3:::${placeholder}` : placeholder;
+    }
     if (k === 'Fn::Join') return (resolveIntrinsics(v[1]) as any[]).map(String).join(v[0]);
-    if (k === 'Fn::Sub' && typeof v === 'string') return v.replace(/\$\{([^}]+)\}/g, (_m, id) => `{{Ref:${id}}}`);
+    if (k === 'Fn::Split') return String(resolveIntrinsics(v[1])).split(v[0]);
+    if (k === 'Fn::Select') {
+      const list = resolveIntrinsics(v[1]);
+      const index = Number(resolveIntrinsics(v[0]));
+      if (!Array.isArray(list) || index >= list.length) throw new Error(`Fn::Select ${index} out of ${JSON.stringify(list)}`);
+      return list[index];
+    }
+    if (k === 'Fn::Sub' && typeof v === 'string') return v.replace(/\$\{([^}.]+)\}/g, (_m, id) => `{{Ref.${id}}}`);
+    if (k.startsWith('Fn::')) throw new Error(`resolveIntrinsics: ${k} is not supported (value: ${JSON.stringify(v)})`);
   }
   return Object.fromEntries(keys.map(k => [k, resolveIntrinsics(value[k])]));
 }
@@ -102,7 +116,7 @@ export function emrJobsFromTemplate(templatePath: string): RenderedJob[] {
   const jobs = JSON.parse(resolveIntrinsics(output.Value));
   const apps = Object.entries<any>(template.Resources).filter(([, r]) => r.Type === 'AWS::EMRServerless::Application');
   const appDefaults = (applicationId: string): { props: { [k: string]: string }; release?: string } => {
-    const app = apps.find(([id]) => applicationId.includes(`{{Ref:${id}}}`) || applicationId.includes(`{{GetAtt:${id}.`));
+    const app = apps.find(([id]) => applicationId.includes(`{{Ref.${id}}}`) || applicationId.includes(`{{GetAtt.${id}.`));
     if (!app) return { props: {} };
     const p = resolveIntrinsics(app[1].Properties);
     const defaults = (p.RuntimeConfiguration ?? []).find((c: any) => c.Classification === 'spark-defaults');

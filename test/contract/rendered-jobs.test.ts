@@ -27,7 +27,19 @@ describe('reading rendered jobs', () => {
 
   test('resolves Join, Ref and GetAtt into placeholders', () => {
     expect(resolveIntrinsics({ 'Fn::Join': ['', ['s3://', { Ref: 'RawB1' }, '/x/', { 'Fn::GetAtt': ['App', 'ApplicationId'] }]] }))
-      .toBe('s3://{{Ref:RawB1}}/x/{{GetAtt:App.ApplicationId}}');
+      .toBe('s3://{{Ref.RawB1}}/x/{{GetAtt.App.ApplicationId}}');
+  });
+
+  test('a bucket name cut out of an ARN with Select and Split comes back as the placeholder', () => {
+    // What CDK renders for a bucket name taken from a custom resource's DestinationBucketArn
+    const arnToName = {
+      'Fn::Select': [0, { 'Fn::Split': ['/', { 'Fn::Select': [5, { 'Fn::Split': [':', { 'Fn::GetAtt': ['Upload1', 'DestinationBucketArn'] }] }] }] }],
+    };
+    expect(resolveIntrinsics({ 'Fn::Join': ['', ['s3://', arnToName, '/specs/x.json']] })).toBe('s3://{{GetAtt.Upload1.DestinationBucketArn}}/specs/x.json');
+  });
+
+  test('fails for an intrinsic it does not know', () => {
+    expect(() => resolveIntrinsics({ 'Fn::ImportValue': 'x' })).toThrow(/Fn::ImportValue is not supported/);
   });
 
   describe('the synthesized EMR Serverless example', () => {
@@ -50,7 +62,9 @@ describe('reading rendered jobs', () => {
         expect(local.pyFiles.length).toBeGreaterThan(0);
         local.pyFiles.forEach(p => expect(fs.existsSync(p)).toBe(true));
         expect(local.arguments.length).toBe(job.arguments.length);
-        expect(local.arguments.join(' ')).not.toMatch(/\{\{/);
+        expect(local.arguments.join(' ')).not.toMatch(/\{\{|object Object/);
+        // Every data URI names a valid local bucket
+        local.arguments.filter(a => a.includes('://')).forEach(a => expect(a).toMatch(/^s3:\/\/[a-z0-9][a-z0-9-]{2,62}\/[^{}]+$/));
         expect(job.properties['spark.executor.cores']).toBe('4');
         expect(job.sparkVersion).toMatch(/^emr-/);
       }
