@@ -236,10 +236,11 @@ def main() -> None:
     parser.add_argument("--overhead-pairs", type=int, default=7)
     args = parser.parse_args()
     spark = session()
-    profiler = PerformanceProfiler(
-        spark,
-        BottleneckThresholds(skew_min_task_ms=1_000, skew_min_partition_bytes=256 * 1024 * 1024 // SCALE),
+    # The profiler judges skew like the model's AQE settings: factor 5, threshold scaled by SCALE.
+    thresholds = BottleneckThresholds(
+        skew_ratio=5, skew_min_task_ms=1_000, skew_min_partition_bytes=256 * 1024 * 1024 // SCALE
     )
+    profiler = PerformanceProfiler(spark, thresholds)
     facts, dims = fact(spark, args.rows), dimension(spark)
     facts.count()
     joins = bench_join(profiler, facts, dims, args.repeats)
