@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 
 from spark_jobs.features._checks import as_double, col, require_columns, require_numeric
 from spark_jobs.features.errors import FeatureInputError, FeatureSpecError
-from spark_jobs.features.feature_validator import QUANTILE_ACCURACY
+from spark_jobs.features.feature_validator import EDGE_QUANTILE_ACCURACY
 
 AGGREGATIONS: tuple[str, ...] = ("count", "sum", "mean", "min", "max", "std", "distinct_count")
 ROW_OPERATIONS: tuple[str, ...] = ("ratio", "difference", "product", "log1p", "sqrt", "clip")
@@ -307,7 +307,7 @@ def data_quality_checks(
     if iqr_columns:
         qrow = df.agg(
             *[
-                F.percentile_approx(as_double(c), [0.25, 0.75], QUANTILE_ACCURACY).alias(f"q{i}")
+                F.percentile_approx(as_double(c), [0.25, 0.75], EDGE_QUANTILE_ACCURACY).alias(f"q{i}")
                 for i, c in enumerate(iqr_columns)
             ]
         ).collect()[0]
