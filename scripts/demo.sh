@@ -3,7 +3,7 @@
 #
 #   bash scripts/demo.sh [--rows N] [--seed S] [--spark-line 3.5|4.0]
 #
-# Sets up: npm packages (npm ci when node_modules is missing), the Python venvs of both Spark lines
+# Sets up: npm packages (npm install when node_modules is missing), the Python venvs of both Spark lines
 # (jobs/scripts/setup-venv.sh), the S3A jars (scripts/fetch-s3a-jars.sh, for the tests), checks
 # Java 17, compiles the TypeScript library when lib/ is stale
 # (bin/spark-deploy runs it). Then (scripts/demo/main.ts): synthesizes both example apps, builds the
@@ -43,8 +43,8 @@ java_version=$(java -version 2>&1 | sed -n 's/.*version "\([0-9][0-9]*\).*/\1/p'
 echo "node $(node --version), java $java_version"
 
 if [ ! -d node_modules ]; then
-  say "Installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund
+  say "Installing npm packages"
+  npm install --no-audit --no-fund --no-save  # not npm ci: see .ci/run
 fi
 
 # Both Spark lines' venvs and S3A jars: the demo runs on one line, `npm test` (the README's second
