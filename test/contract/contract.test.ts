@@ -107,7 +107,7 @@ describeContract('the jobs the constructs define run on local Spark as rendered'
         });
         // THEN it succeeds and writes its output
         if (run.exitCode !== 0) {
-          throw new Error(`${job.target} job ${job.name} failed (exit ${run.exitCode}): ${run.command.join(' ')}\n${run.stderr.slice(-4000)}`);
+          throw new Error(`${job.target} job ${job.name} failed (exit ${run.exitCode}): ${run.command.join(' ')}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-8000)}`);
         }
         const output = argument(local.arguments, '--output');
         expect(output).toBeDefined();
