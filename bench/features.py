@@ -36,7 +36,7 @@ sys.path.insert(0, str(HERE.parent / "jobs" / "src"))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from pyspark.sql import DataFrame, SparkSession, Window  # noqa: E402
+from pyspark.sql import SparkSession, Window  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
 from spark_jobs.features.categorical_encoder import CategoricalEncoder  # noqa: E402
@@ -72,8 +72,12 @@ def generate(spark: SparkSession, rows: int, path: str) -> None:
     df = spark.range(rows).select(
         F.concat(F.lit("c"), (F.col("id") % customers).cast("string")).alias("customer_id"),
         F.timestamp_seconds(F.lit(1_700_000_000) + F.col("id")).alias("event_time"),
-        F.when(F.rand(1) < 0.05, F.lit(None)).otherwise(F.round(F.exp(F.randn(2) * 0.8 + 3.5), 2)).alias("amount"),
-        F.when(F.rand(3) < 0.03, F.lit(None)).otherwise(pick(["food", "travel", "tech", "home", "fuel", "gifts"], 4)).alias("category"),
+        F.when(F.rand(1) < 0.05, F.lit(None))
+        .otherwise(F.round(F.exp(F.randn(2) * 0.8 + 3.5), 2))
+        .alias("amount"),
+        F.when(F.rand(3) < 0.03, F.lit(None))
+        .otherwise(pick(["food", "travel", "tech", "home", "fuel", "gifts"], 4))
+        .alias("category"),
         F.when(F.rand(5) < 0.02, F.lit("phone")).otherwise(pick(["web", "app", "store"], 6)).alias("channel"),
         (F.rand(7) < 0.2).cast("int").alias("label"),
         pick([0.5, 1.0, 2.0], 8).alias("weight"),
@@ -118,7 +122,7 @@ def run_naive(spark: SparkSession, path: str, work: str) -> None:
         for name, expr in exprs.items():
             df.withColumn(name, expr).write.format("noop").mode("overwrite").save()  # one action each
             columns.append(name)
-    for name, key in (("freq", "category"), ("te", "category"), ("rare", "channel")):
+    for key in ("category", "category", "channel"):  # frequency, target mean, rare grouping
         counts = df.groupBy(key).agg(F.count("*").alias("n"), F.avg("label").alias("m"))
         df.join(counts, key, "left").write.format("noop").mode("overwrite").save()
     stats_df = df
@@ -152,7 +156,7 @@ def run_pandas(spark: SparkSession, path: str, work: str) -> None:
         out[f"delta_{w}"] = g.diff(w)
         prev = g.shift(w)
         out[f"pct_{w}"] = (pdf["amount"] / prev - 1).replace([np.inf, -np.inf], np.nan)
-        roll = lambda s, mp: s.groupby(pdf["customer_id"], sort=False).rolling(w, min_periods=mp)  # noqa: E731
+        roll = lambda s, mp, w=w: s.groupby(pdf["customer_id"], sort=False).rolling(w, min_periods=mp)  # noqa: E731
         out[f"mom_{w}"] = pdf["amount"] - roll(pdf["amount"], 1).mean().reset_index(level=0, drop=True)
         out[f"vol_{w}"] = roll(pdf["amount"], 2).std().reset_index(level=0, drop=True)
         mask = pdf["amount"].notna().astype(float)
