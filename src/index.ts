@@ -3,3 +3,4 @@ export * from './artifacts';
 export * from './job';
 export * from './spark-operator';
 export * from './emr-serverless';
+export * from './local';
