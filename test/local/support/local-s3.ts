@@ -1,7 +1,7 @@
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as http from 'http';
-import * as net from 'net';
 import * as path from 'path';
+import { freePort } from '../../support/moto-server';
 
 /** Credentials for the local S3 server, handed to jobs through the environment only. */
 export const LOCAL_S3_CREDENTIALS = {
@@ -62,17 +62,6 @@ export class LocalS3Server {
     this.child.stderr?.destroy();
     this.child.unref();
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function answers(endpoint: string): Promise<boolean> {
