@@ -73,11 +73,11 @@ export class LocalSparkDefaults {
 
   /**
    * From rendered properties, e.g. read back from a synthesized template or manifest
-   * (`spark.hadoop.`-prefixed Hadoop keys).
+   * (`spark.hadoop.`-prefixed Hadoop keys), for the Spark version `renderedForSparkVersion`.
    */
-  public static fromProperties(properties: { [key: string]: string }, sparkVersion: string,
+  public static fromProperties(properties: { [key: string]: string }, renderedForSparkVersion: string,
     options: LocalSparkDefaultsOptions = {}): LocalSparkDefaults {
-    return new LocalSparkDefaults({ ...properties }, {}, sparkVersion, options);
+    return new LocalSparkDefaults({ ...properties }, {}, renderedForSparkVersion, options);
   }
 
   /** Every property of the local run. */
