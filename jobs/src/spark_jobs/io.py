@@ -52,7 +52,13 @@ def delete(spark: SparkSession, uri: str) -> None:
 
 def write_text(spark: SparkSession, uri: str, text: str) -> str:
     """Write ``text`` (UTF-8) to the file ``uri``, replacing it; returns ``uri``."""
-    fs, path = _fs_and_path(spark, uri)
+    return write_text_with_context(spark.sparkContext, uri, text)
+
+
+def write_text_with_context(sc: Any, uri: str, text: str) -> str:
+    """Write ``text`` (UTF-8) to ``uri`` through the driver's Hadoop FileSystem API; returns ``uri``."""
+    path = sc._jvm.org.apache.hadoop.fs.Path(uri)
+    fs = path.getFileSystem(sc._jsc.hadoopConfiguration())
     stream = fs.create(path, True)
     try:
         stream.write(bytearray(text.encode("utf-8")))

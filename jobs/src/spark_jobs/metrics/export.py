@@ -11,6 +11,8 @@ from urllib.parse import urlparse
 
 from pyspark import SparkContext
 
+from spark_jobs.io import write_text_with_context
+
 SUPPORTED_FORMATS = ("json", "csv")
 
 
@@ -65,12 +67,4 @@ def write_text(sc: SparkContext, path: str, text: str) -> str:
         local.parent.mkdir(parents=True, exist_ok=True)
         local.write_text(text, encoding="utf-8")
         return path
-    jvm = sc._jvm  # type: ignore[attr-defined]
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    fs = hadoop_path.getFileSystem(sc._jsc.hadoopConfiguration())  # type: ignore[attr-defined]
-    stream = fs.create(hadoop_path, True)
-    try:
-        stream.write(bytearray(text.encode("utf-8")))
-    finally:
-        stream.close()
-    return path
+    return write_text_with_context(sc, path, text)
