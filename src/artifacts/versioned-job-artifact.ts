@@ -81,7 +81,27 @@ function grantReadUnder(bucket: s3.IBucket, keyPrefix: string, grantee: iam.IGra
   return bucket.grantRead(grantee, `${keyPrefix}/*`);
 }
 
-class ImportedJobArtifact extends Construct implements IJobArtifact {
+/** What every job artifact in S3 shares: URIs in the `s3://` scheme and a read grant on its version's prefix. */
+export abstract class JobArtifactBase extends Construct implements IJobArtifact {
+  public abstract readonly code: JobCode;
+  public abstract readonly bucket: s3.IBucket;
+  public abstract readonly keyPrefix: string;
+  public abstract readonly version: string;
+
+  public entryPointUri(name: string): string {
+    return this.code.entryPointUri(name, CodeUriScheme.S3);
+  }
+
+  public pyFilesUris(): string[] {
+    return this.code.pyFileUris(CodeUriScheme.S3);
+  }
+
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return grantReadUnder(this.bucket, this.keyPrefix, grantee);
+  }
+}
+
+class ImportedJobArtifact extends JobArtifactBase {
   public readonly code: JobCode;
   public readonly bucket: s3.IBucket;
   public readonly keyPrefix: string;
@@ -100,18 +120,6 @@ class ImportedJobArtifact extends Construct implements IJobArtifact {
     this.bucket = attrs.bucket;
     this.keyPrefix = attrs.keyPrefix;
     this.version = version;
-  }
-
-  public entryPointUri(name: string): string {
-    return this.code.entryPointUri(name, CodeUriScheme.S3);
-  }
-
-  public pyFilesUris(): string[] {
-    return this.code.pyFileUris(CodeUriScheme.S3);
-  }
-
-  public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return grantReadUnder(this.bucket, this.keyPrefix, grantee);
   }
 }
 
@@ -134,7 +142,7 @@ function versionFromPrefix(keyPrefix: string): string | undefined {
  * const artifact = new VersionedJobArtifact(this, 'Code', { bucket: artifactsBucket });
  * artifact.entryPointUri('features'); // s3://<bucket>/artifacts/spark_jobs/0.1.0/<hash>/entrypoints/features.py
  */
-export class VersionedJobArtifact extends Construct implements IJobArtifact {
+export class VersionedJobArtifact extends JobArtifactBase {
   /** Job code already in S3: no upload, same URIs and grants. */
   public static fromBucket(scope: Construct, id: string, attrs: JobArtifactAttributes): IJobArtifact {
     return new ImportedJobArtifact(scope, id, attrs);
@@ -193,18 +201,6 @@ export class VersionedJobArtifact extends Construct implements IJobArtifact {
     });
     this.manifestUri = this.code.uriFor('manifest.json', CodeUriScheme.S3);
     suppressUploadHandlerFindings(this);
-  }
-
-  public entryPointUri(name: string): string {
-    return this.code.entryPointUri(name, CodeUriScheme.S3);
-  }
-
-  public pyFilesUris(): string[] {
-    return this.code.pyFileUris(CodeUriScheme.S3);
-  }
-
-  public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return grantReadUnder(this.bucket, this.keyPrefix, grantee);
   }
 }
 
