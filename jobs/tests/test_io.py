@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import SparkSession
 
-from spark_jobs import io
+from spark_jobs import io, versioned
 
 
 def test_text_round_trip_through_hadoop_fs(spark: SparkSession, tmp_path: Path) -> None:
@@ -45,31 +48,112 @@ def test_read_table_csv_infers_types_and_rejects_unknown(spark: SparkSession, tm
         io.read_table(spark, str(tmp_path / "nope"))
 
 
-def test_commit_replaces_output_and_cleans_up(spark: SparkSession, tmp_path: Path) -> None:
+def _pointer(out: Path) -> dict:
+    return json.loads((out / "_latest.json").read_text())
+
+
+def _versions(out: Path) -> list[str]:
+    return sorted(p.name for p in (out / "_versions").iterdir())
+
+
+def test_commit_writes_a_new_version_and_flips_the_pointer(spark: SparkSession, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    for version in ("v1", "v2"):
-        io.commit_atomically(spark, str(out), lambda t, v=version: io.write_text(spark, t + "/data.txt", v))
-        assert (out / "data.txt").read_text() == version
+    inodes = []
+    for text in ("v1", "v2"):
+        io.commit_atomically(
+            spark, str(out), lambda t, v=text: io.write_text(spark, t + "/data.txt", v), data_format=None
+        )
+        pointer = _pointer(out)
+        assert (out / "_versions" / pointer["version"] / "data.txt").read_text() == text
+        assert pointer["files"] == [{"path": f"_versions/{pointer['version']}/data.txt", "size": 2}]
+        inodes.append((out / "_latest.json").stat().st_ino)
+    # The pointer was replaced by a rename (a new inode), never rewritten in place; no temp file is left.
+    assert inodes[0] != inodes[1]
+    assert sorted(p.name for p in out.iterdir()) == ["_latest.json", "_versions"]
+    assert len(_versions(out)) == 2
+    assert _pointer(out)["history"] == list(reversed(_versions(out)))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_failed_write_keeps_previous_output(spark: SparkSession, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    io.commit_atomically(spark, str(out), lambda t: io.write_text(spark, t + "/data.txt", "good"))
+    good = lambda t: io.write_text(spark, t + "/data.txt", "good")  # noqa: E731
+    io.commit_atomically(spark, str(out), good, data_format=None)
+    before = (out / "_latest.json").read_text()
 
     def failing(target: str) -> None:
         io.write_text(spark, target + "/data.txt", "half-written")
         raise RuntimeError("executor lost")
 
     with pytest.raises(RuntimeError, match="executor lost"):
-        io.commit_atomically(spark, str(out), failing)
-    assert (out / "data.txt").read_text() == "good"
+        io.commit_atomically(spark, str(out), failing, data_format=None)
+    assert (out / "_latest.json").read_text() == before
+    assert _versions(out) == [json.loads(before)["version"]]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_commit_with_spark_writer_into_new_parent(spark: SparkSession, tmp_path: Path) -> None:
+def test_parquet_version_records_rows_schema_and_reads_exactly_its_files(
+    spark: SparkSession, tmp_path: Path
+) -> None:
     out = "file://" + str(tmp_path / "a" / "b" / "table")
-    df = spark.range(5)
-    io.commit_atomically(spark, out, lambda t: io.write_table(df, t, "parquet"))
-    assert sorted(r.id for r in spark.read.parquet(out).collect()) == [0, 1, 2, 3, 4]
+    first = io.commit_atomically(spark, out, lambda t: io.write_table(spark.range(5), t, "parquet"))
+    second = io.commit_atomically(spark, out, lambda t: io.write_table(spark.range(10, 13), t, "parquet"))
+    assert sorted(r.id for r in io.read_table(spark, out).collect()) == [10, 11, 12]
+    assert sorted(r.id for r in io.read_latest(spark, out).collect()) == [10, 11, 12]
+    assert sorted(r.id for r in io.read_version(spark, out, first.version).collect()) == [0, 1, 2, 3, 4]
+    assert versioned.list_versions(spark, out) == [second.version, first.version]
+    # Independently of Spark: pyarrow reads the files the pointer names, and the pointer's counts match.
+    root = tmp_path / "a" / "b" / "table"
+    pointer = _pointer(root)
+    table = pa.concat_tables([pq.read_table(root / f["path"]) for f in pointer["files"]])
+    assert sorted(table.column("id").to_pylist()) == [10, 11, 12]
+    assert pointer["rows"] == 3 and pointer["data_format"] == "parquet"
+    assert [f["name"] for f in json.loads(pointer["schema"])["fields"]] == ["id"]
+    assert all((root / f["path"]).stat().st_size == f["size"] for f in pointer["files"])
+    assert "_versions/" + second.version + "/_SUCCESS" in [f["path"] for f in pointer["side_files"]]
+    # A stray file dropped into the current version is not read: readers take exactly the named files.
+    pq.write_table(pa.table({"id": [99]}), root / "_versions" / second.version / "stray.parquet")
+    assert sorted(r.id for r in io.read_table(spark, out).collect()) == [10, 11, 12]
+    with pytest.raises(FileNotFoundError, match="no committed version 'nope'"):
+        io.read_version(spark, out, "nope")
     assert not io.delta_available(spark)  # the test session has no Delta jars
+
+
+def test_empty_version_reads_as_empty_table_with_its_schema(spark: SparkSession, tmp_path: Path) -> None:
+    out = str(tmp_path / "empty")
+    io.commit_atomically(spark, out, lambda t: io.write_table(spark.range(3).limit(0), t, "parquet"))
+    df = io.read_table(spark, out)
+    assert df.columns == ["id"] and df.count() == 0
+    assert _pointer(tmp_path / "empty")["rows"] == 0
+
+
+def test_plain_parquet_directories_still_read(spark: SparkSession, tmp_path: Path) -> None:
+    pq.write_table(pa.table({"x": [1, 2]}), tmp_path / "part-0.parquet")
+    assert sorted(r.x for r in io.read_table(spark, str(tmp_path)).collect()) == [1, 2]
+
+
+def test_cleanup_keeps_the_current_and_previous_versions_and_newer_unfinished_runs(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+
+    def commit(text: str) -> str:
+        write = lambda t: io.write_text(spark, t + "/d.txt", text)  # noqa: E731
+        return io.commit_atomically(spark, str(out), write, data_format=None, keep_versions=1).version
+
+    v1 = commit("1")
+    abandoned_old = versioned.new_version_id()  # a run killed before publishing, older than v2
+    (out / "_versions" / abandoned_old).mkdir()
+    v2 = commit("2")
+    assert _versions(out) == sorted([v1, abandoned_old, v2])  # v1 is the previous version: kept
+    abandoned_new = versioned.new_version_id()  # killed between v2 and v3
+    (out / "_versions" / abandoned_new).mkdir()
+    v3 = commit("3")
+    # Kept: v3 (current) and v2 (a reader may have just resolved it); deleted: what sorts before v2.
+    assert _versions(out) == sorted([v2, abandoned_new, v3])
+    assert _pointer(out)["history"][:3] == [v3, v2, v1]
+    assert (out / "_versions" / v3 / "d.txt").read_text() == "3"
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match=f"keep_versions must be an integer >= 1.*got {bad!r}"):
+            io.commit_atomically(spark, str(out), lambda t: None, data_format=None, keep_versions=bad)  # type: ignore[arg-type]
+    assert _pointer(out)["version"] == v3

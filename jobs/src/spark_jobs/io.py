@@ -1,12 +1,14 @@
 """I/O helpers for the jobs: read tables, check inputs, write small text files and commit outputs atomically.
 
+Outputs are versioned (:mod:`spark_jobs.versioned`): each run writes a new version once and
+publishes it with one atomic pointer write; no data is renamed or copied to commit.
+
 Everything goes through Spark and the Hadoop FileSystem API of the session (never Python's
 ``open`` on a URI), so the same code works for local paths, ``file://`` and ``s3a://`` URIs.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,6 +22,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from spark_jobs import versioned
 from spark_jobs.features.errors import FeatureInputError
 
 INPUT_FORMATS: tuple[str, ...] = ("parquet", "csv")
@@ -81,14 +84,31 @@ def read_text(spark: SparkSession, uri: str) -> str:
 
 
 def read_table(spark: SparkSession, uri: str, fmt: str = "parquet") -> DataFrame:
-    """Read a Parquet dataset or a CSV file/directory (header row, inferred types)."""
+    """Read a Parquet dataset or a CSV file/directory (header row, inferred types).
+
+    A versioned output (one with ``_latest.json``, written by :func:`commit_atomically`) reads
+    exactly the files of its current version; a plain Parquet directory reads as it is.
+    """
     if fmt not in INPUT_FORMATS:
         raise InputDataError(f"input format must be one of {list(INPUT_FORMATS)}, got {fmt!r}")
     if not exists(spark, uri):
         raise InputDataError(f"input not found: {uri}")
     if fmt == "csv":
         return spark.read.option("header", "true").option("inferSchema", "true").csv(uri)
+    current = versioned.current_version(spark, uri)
+    if current is not None:
+        return versioned.read_files(spark, current)
     return spark.read.parquet(uri)
+
+
+def read_latest(spark: SparkSession, uri: str) -> DataFrame:
+    """The current version of a versioned output (the feature store's "latest")."""
+    return versioned.read_version(spark, uri)
+
+
+def read_version(spark: SparkSession, uri: str, version: str) -> DataFrame:
+    """One committed version of a versioned output, by id (see :func:`versioned.list_versions`)."""
+    return versioned.read_version(spark, uri, version)
 
 
 def _matches(dtype: DataType, kind: str) -> bool:
@@ -132,50 +152,24 @@ def validate_input(df: DataFrame, required: Mapping[str, str], what: str = "inpu
         raise InputDataError(f"{what}: no rows")
 
 
-def _sibling(spark: SparkSession, uri: str, tag: str) -> str:
-    _, path = _fs_and_path(spark, uri.rstrip("/"))
-    parent = path.getParent()
-    if parent is None:
-        raise ValueError(f"output {uri!r} has no parent directory; write below a directory")
-    return str(parent.toString()) + f"/.{path.getName()}.{tag}-{uuid.uuid4().hex[:12]}"
+def commit_atomically(
+    spark: SparkSession,
+    output_uri: str,
+    write: Callable[[str], None],
+    *,
+    data_format: str | None = "parquet",
+    keep_versions: int = versioned.DEFAULT_KEEP_VERSIONS,
+) -> versioned.OutputVersion:
+    """Commit ``write(version_dir)`` as a new version of ``output_uri`` without renaming or copying data.
 
-
-def commit_atomically(spark: SparkSession, output_uri: str, write: Callable[[str], None]) -> str:
-    """Run ``write(tmp_uri)`` into a hidden sibling of ``output_uri``, then make it the output.
-
-    If ``write`` fails, the temporary location is removed and the previous output is untouched.
-    On success the old output is moved aside, the new one renamed into place, and the old one
-    deleted; if that rename fails the old output is moved back. On object stores (``s3a://``)
-    a rename is a copy, so the swap is short but not instantaneous.
+    The files are written once into ``<output>/_versions/<id>/`` and published by replacing the small
+    pointer ``<output>/_latest.json`` in one atomic step (see :mod:`spark_jobs.versioned`). A failed
+    or killed write leaves the previous version visible; older versions beyond ``keep_versions`` are
+    deleted afterwards. Returns the published version.
     """
-    output_uri = output_uri.rstrip("/")
-    tmp = _sibling(spark, output_uri, "tmp")
-    try:
-        write(tmp)
-    except BaseException:
-        delete(spark, tmp)
-        raise
-    fs, out_path = _fs_and_path(spark, output_uri)
-    jvm = spark.sparkContext._jvm
-    tmp_path = jvm.org.apache.hadoop.fs.Path(tmp)
-    old_path = None
-    if fs.exists(out_path):
-        old_path = jvm.org.apache.hadoop.fs.Path(_sibling(spark, output_uri, "old"))
-        if not fs.rename(out_path, old_path):
-            delete(spark, tmp)
-            raise OSError(f"could not move the previous output {output_uri} aside")
-    else:
-        parent = out_path.getParent()
-        if parent is not None:
-            fs.mkdirs(parent)
-    if not fs.rename(tmp_path, out_path):
-        if old_path is not None:
-            fs.rename(old_path, out_path)
-        delete(spark, tmp)
-        raise OSError(f"could not rename {tmp} to {output_uri}; the previous output was restored")
-    if old_path is not None:
-        fs.delete(old_path, True)
-    return output_uri
+    return versioned.commit_version(
+        spark, output_uri, write, data_format=data_format, keep_versions=keep_versions
+    )
 
 
 def write_table(df: DataFrame, uri: str, fmt: str = "parquet") -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
@@ -62,3 +63,14 @@ def sample(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> tup
     """The sample transactions as a Parquet dataset and as pandas."""
     pdf = transactions(1)
     return write_parquet(spark, pdf, tmp_path_factory.mktemp("sample") / "transactions"), pdf
+
+
+def current_dir(output: Path) -> Path:
+    """The directory of the version the pointer names (read as plain JSON, not through our reader)."""
+    pointer = json.loads((output / "_latest.json").read_text())
+    return output / "_versions" / pointer["version"]
+
+
+def tree(root: Path) -> dict[str, int]:
+    """Every file below ``root`` with its size."""
+    return {str(p.relative_to(root)): p.stat().st_size for p in sorted(root.rglob("*")) if p.is_file()}

@@ -17,7 +17,7 @@ from spark_jobs.entrypoints import features
 from spark_jobs.features.categorical_encoder import CategoricalEncoder
 from spark_jobs.features.pipeline import load_spec_text, parse_spec
 
-from .conftest import EXAMPLE_SPEC
+from .conftest import EXAMPLE_SPEC, current_dir, tree
 
 JOBS = Path(__file__).resolve().parents[2]
 
@@ -33,7 +33,7 @@ def test_example_spec_on_sample_data(
     out = tmp_path / "features"
     assert _run("--input", data, "--output", str(out), "--spec", str(EXAMPLE_SPEC)) == 0
     spec = parse_spec(load_spec_text(EXAMPLE_SPEC.read_text()))
-    result = spark.read.parquet(str(out))
+    result = spark.read.parquet(str(current_dir(out)))
     assert result.count() == len(pdf)
     assert result.columns == [*pdf.columns, *spec.produced]
     # Reference for two features computed independently in pandas.
@@ -46,9 +46,9 @@ def test_example_spec_on_sample_data(
     counts = ordered.groupby("customer_id")["customer_id"].transform("size")
     assert got["customer_txn_count"].tolist() == counts.tolist()
     # Side files: the fitted encoders (reloadable) and the metrics of this run.
-    encoders = CategoricalEncoder.load(spark, str(out / "_encoders.json"))
+    encoders = CategoricalEncoder.load(spark, str(current_dir(out) / "_encoders.json"))
     assert set(encoders.fitted) == {"category_freq", "category_target_mean", "channel_grouped"}
-    metrics = json.loads((out / "_metrics.json").read_text())
+    metrics = json.loads((current_dir(out) / "_metrics.json").read_text())
     names = [e["name"] for e in metrics["executions"]]
     assert names == ["features.validate_input", "features.fit", "features.write"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".features.")]
@@ -78,13 +78,13 @@ def test_inline_spec_csv_input_and_explicit_metrics(
         "file://" + str(metrics_file),
     )
     assert code == 0
-    result = spark.read.parquet(str(out))
+    result = spark.read.parquet(str(current_dir(out)))
     assert result.columns == ["customer_id", "amount_sqrt"]
     expected = np.sqrt(pdf["amount"].astype(float)).dropna().sort_values().to_numpy()
     got = np.sort(np.array([r[0] for r in result.select("amount_sqrt").collect() if r[0] is not None]))
     np.testing.assert_allclose(got, expected, rtol=1e-9)
     assert json.loads(metrics_file.read_text())["executions"]
-    assert not (out / "_metrics.json").exists()
+    assert not (current_dir(out) / "_metrics.json").exists()
 
 
 @pytest.mark.parametrize(
@@ -127,11 +127,11 @@ def test_bad_input_exits_2_and_keeps_previous_output(
     out = tmp_path / "features"
     good = {"row_operations": [{"name": "amount_sqrt", "op": "sqrt", "inputs": ["amount"]}]}
     assert _run("--input", data, "--output", str(out), "--spec", json.dumps(good)) == 0
-    before = sorted(p.name for p in out.iterdir())
+    before = tree(out)
     assert _run("--input", data, "--output", str(out), "--spec", json.dumps(spec)) == 2
     assert message in capsys.readouterr().err
-    assert sorted(p.name for p in out.iterdir()) == before
-    assert spark.read.parquet(str(out)).columns[-1] == "amount_sqrt"
+    assert tree(out) == before
+    assert spark.read.parquet(str(current_dir(out))).columns[-1] == "amount_sqrt"
 
 
 def test_empty_input_and_missing_input_fail_before_writing(
@@ -155,7 +155,7 @@ def test_failed_write_leaves_previous_output(
     out = tmp_path / "features"
     good = {"row_operations": [{"name": "amount_sqrt", "op": "sqrt", "inputs": ["amount"]}]}
     assert _run("--input", data, "--output", str(out), "--spec", json.dumps(good)) == 0
-    before = {p.name: p.stat().st_size for p in out.iterdir()}
+    before = tree(out)
 
     def broken_save(self: CategoricalEncoder, spark: SparkSession, uri: str) -> str:
         raise OSError("disk full (simulated after the data files were written)")
@@ -163,7 +163,7 @@ def test_failed_write_leaves_previous_output(
     monkeypatch.setattr(CategoricalEncoder, "save", broken_save)
     with pytest.raises(OSError, match="disk full"):
         _run("--input", data, "--output", str(out), "--spec", str(EXAMPLE_SPEC))
-    assert {p.name: p.stat().st_size for p in out.iterdir()} == before
+    assert tree(out) == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".features.")]
 
 
@@ -182,5 +182,6 @@ def test_runs_as_a_plain_script_file(sample: tuple[str, pd.DataFrame], tmp_path:
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert (out / "_metrics.json").exists() and (out / "_encoders.json").exists()
-    assert len(pd.read_parquet(out)) == len(pdf)
+    version = current_dir(out)
+    assert (version / "_metrics.json").exists() and (version / "_encoders.json").exists()
+    assert len(pd.read_parquet(version)) == len(pdf)

@@ -13,7 +13,7 @@ from pyspark.sql import SparkSession
 from spark_jobs.entrypoints import validate
 from spark_jobs.features.feature_validator import FeatureValidator
 
-from .conftest import transactions, write_parquet
+from .conftest import current_dir, transactions, write_parquet
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def test_report_contents(
         ]
     )  # fmt: skip
     assert code == 0
-    report = json.loads((out / "report.json").read_text())
+    report = json.loads((current_dir(out) / "report.json").read_text())
     assert report["rows"] == len(pdf)
     by_name = {f["feature"]: f for f in report["features"]}
     amount = pdf["amount"].astype(float)
@@ -56,7 +56,7 @@ def test_report_contents(
     assert quality["duplicate_rows"] == int(pdf.duplicated().sum()) >= 5
     assert quality["ranges"]["amount"]["violations"] == int(((amount < 0) | (amount > 200)).sum())
     assert set(quality["iqr_outliers"]) == {"amount", "label"}
-    metrics = json.loads((out / "_metrics.json").read_text())
+    metrics = json.loads((current_dir(out) / "_metrics.json").read_text())
     assert "validate.features" in [e["name"] for e in metrics["executions"]]
     assert np.isfinite(psi["label"]["psi"])
 
@@ -81,8 +81,40 @@ def test_bad_input_exits_2_and_keeps_previous_report(
     out = tmp_path / "report"
     base = ["--input", data, "--reference", data, "--output", str(out), "--columns", "amount"]
     assert validate.main(base) == 0
-    before = (out / "report.json").read_text()
+    before = (current_dir(out) / "report.json").read_text()
     assert validate.main([*base[:-2], *extra] if extra[0] == "--columns" else [*base, *extra]) == 2
     assert message in capsys.readouterr().err
-    assert (out / "report.json").read_text() == before
+    assert (current_dir(out) / "report.json").read_text() == before
     assert json.loads(before)["psi"][0]["psi"] == 0.0
+
+
+def test_reads_a_versioned_features_output_and_reports_a_new_version(
+    spark: SparkSession, sample: tuple[str, pd.DataFrame], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from spark_jobs.entrypoints import features
+
+    data, pdf = sample
+    feats, out = tmp_path / "features", tmp_path / "report"
+    spec = {"row_operations": [{"name": "amount_sqrt", "op": "sqrt", "inputs": ["amount"]}]}
+    assert features.main(["--input", data, "--output", str(feats), "--spec", json.dumps(spec)]) == 0
+    # A stray Parquet file in the features version is not part of it: the report must not count it.
+    spark.read.parquet(data).limit(3).write.mode("append").parquet(str(current_dir(feats)))
+    args = [
+        "--input",
+        str(feats),
+        "--reference",
+        str(feats),
+        "--output",
+        str(out),
+        "--columns",
+        "amount_sqrt",
+    ]
+    assert validate.main(args) == 0
+    first = current_dir(out)
+    report = json.loads((first / "report.json").read_text())
+    assert report["rows"] == len(pdf)
+    assert report["psi"][0]["psi"] == 0.0
+    assert validate.main([*args, "--keep-versions", "1"]) == 0
+    assert current_dir(out) != first and (first / "report.json").exists()  # the previous one is kept
+    assert validate.main([*args, "--keep-versions", "0"]) == 2
+    assert "--keep-versions must be an integer >= 1" in capsys.readouterr().err

@@ -18,7 +18,7 @@ EXIT_BAD_INPUT = 2
 """Exit code for bad input or a bad spec (nothing was written). Unexpected errors raise (exit 1)."""
 
 METRICS_FILE = "_metrics.json"
-"""Default metrics file name inside the output directory (Spark readers skip ``_`` files)."""
+"""Default metrics file name inside the output's version directory (Spark readers skip ``_`` files)."""
 
 log = logging.getLogger("spark_jobs")
 
@@ -49,8 +49,18 @@ def run_guarded(job: str, body: Callable[[], int]) -> int:
 
 
 def metrics_uri(output: str, explicit: str | None) -> str:
-    """``--metrics-output`` if given, else ``<output>/_metrics.json``."""
+    """``--metrics-output`` if given, else ``<output>/_metrics.json`` (Delta outputs keep it there)."""
     return explicit or output.rstrip("/") + "/" + METRICS_FILE
+
+
+def check_keep_versions(value: int) -> int:
+    """``--keep-versions`` must be an integer >= 1; bad input before anything is read or written."""
+    if value < 1:
+        raise FeatureInputError(
+            f"--keep-versions must be an integer >= 1 (the version before the current one may still be "
+            f"read), got {value}"
+        )
+    return value
 
 
 def split_columns(value: str | None) -> list[str] | None:

@@ -2,12 +2,14 @@
 
     spark-submit features.py --input URI --output URI --spec SPEC
         [--input-format parquet|csv] [--output-format parquet|delta] [--metrics-output URI]
+        [--keep-versions N]
 
 SPEC is a path/URI of a JSON file or an inline JSON string (see ``spark_jobs.features.pipeline``).
-Writes the features to ``--output`` plus ``_encoders.json`` (the fitted encoder mappings) and
-``_metrics.json`` (unless ``--metrics-output`` names another place) inside it. Parquet output is
-written to a hidden sibling and renamed into place; Delta output relies on Delta's own atomic
-commit. Bad input exits with code 2 before anything is written.
+Parquet output is a versioned output (``spark_jobs.versioned``): the features, ``_encoders.json``
+(the fitted encoder mappings) and ``_metrics.json`` (unless ``--metrics-output`` names another
+place) are written once into ``<output>/_versions/<id>/`` and published by replacing the pointer
+``<output>/_latest.json``; no data is renamed or copied. Delta output relies on Delta's own atomic
+commit (side files next to its log). Bad input exits with code 2 before anything is written.
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ import sys
 from pyspark.sql import SparkSession
 
 from spark_jobs import io
-from spark_jobs.entrypoints._common import EXIT_OK, METRICS_FILE, get_session, log, metrics_uri, run_guarded
+from spark_jobs.entrypoints._common import (
+    EXIT_OK,
+    METRICS_FILE,
+    check_keep_versions,
+    get_session,
+    log,
+    metrics_uri,
+    run_guarded,
+)
 from spark_jobs.features.errors import FeatureInputError
 from spark_jobs.features.pipeline import check_against_columns, load_spec_text, parse_spec, run_pipeline
 from spark_jobs.metrics.execution_metrics import SparkExecutionMetrics
@@ -37,7 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--input-format", choices=io.INPUT_FORMATS, default="parquet")
     parser.add_argument("--output-format", choices=io.OUTPUT_FORMATS, default="parquet")
     parser.add_argument(
-        "--metrics-output", default=None, help="metrics JSON URI (default <output>/_metrics.json)"
+        "--metrics-output", default=None, help="metrics JSON URI (default: _metrics.json in the version)"
+    )
+    parser.add_argument(
+        "--keep-versions",
+        type=int,
+        default=io.versioned.DEFAULT_KEEP_VERSIONS,
+        help="committed versions kept besides the current one (>= 1, default %(default)s)",
     )
     return parser
 
@@ -53,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
+        check_keep_versions(args.keep_versions)
         spark = get_session()
         spec = parse_spec(load_spec_text(_spec_text(spark, args.spec)))
         if args.output_format == "delta" and not io.delta_available(spark):
@@ -78,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.output_format == "delta":
             write(args.output)  # Delta commits atomically through its transaction log
         else:
-            io.commit_atomically(spark, args.output, write)
+            version = io.commit_atomically(spark, args.output, write, keep_versions=args.keep_versions)
+            metrics_at = args.metrics_output or version.file_uri(METRICS_FILE)
         if args.metrics_output is not None:
             metrics.export_metrics(args.metrics_output)
         log.info("features: wrote %s (%s); metrics at %s", args.output, args.output_format, metrics_at)

@@ -3,11 +3,13 @@
     spark-submit validate.py --input URI --reference URI --output URI
         [--columns a,b,...] [--bins 10] [--weight-col W] [--input-format parquet|csv]
         [--reference-format parquet|csv] [--ranges JSON] [--iqr-columns a,b]
-        [--duplicate-subset a,b] [--metrics-output URI]
+        [--duplicate-subset a,b] [--metrics-output URI] [--keep-versions N]
 
-Writes ``<output>/report.json`` (feature statistics of the input, PSI of every column against the
-reference with per-bin breakdowns, data-quality checks) and ``<output>/_metrics.json`` (unless
-``--metrics-output`` names another place), atomically: a failed run leaves the previous report.
+Writes ``report.json`` (feature statistics of the input, PSI of every column against the
+reference with per-bin breakdowns, data-quality checks) and ``_metrics.json`` (unless
+``--metrics-output`` names another place) as a new version of ``<output>`` (``spark_jobs.versioned``:
+``<output>/_versions/<id>/``, published by replacing ``<output>/_latest.json``): a failed run
+leaves the previous report. The input and the reference may be versioned outputs of the features job.
 Bad input exits with code 2 before anything is written.
 """
 
@@ -25,10 +27,10 @@ from spark_jobs import io
 from spark_jobs.entrypoints._common import (
     EXIT_OK,
     METRICS_FILE,
+    check_keep_versions,
     dumps,
     get_session,
     log,
-    metrics_uri,
     run_guarded,
     split_columns,
 )
@@ -65,7 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--duplicate-subset", default=None, help="columns that define a duplicate (default: all)"
     )
     parser.add_argument(
-        "--metrics-output", default=None, help="metrics JSON URI (default <output>/_metrics.json)"
+        "--metrics-output", default=None, help="metrics JSON URI (default: _metrics.json in the version)"
+    )
+    parser.add_argument(
+        "--keep-versions",
+        type=int,
+        default=io.versioned.DEFAULT_KEEP_VERSIONS,
+        help="committed versions kept besides the current one (>= 1, default %(default)s)",
     )
     return parser
 
@@ -184,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
+        check_keep_versions(args.keep_versions)
         spark = get_session()
         metrics = SparkExecutionMetrics(spark)
         report = build_report(spark, args, metrics)
@@ -193,14 +202,15 @@ def main(argv: list[str] | None = None) -> int:
             if args.metrics_output is None:
                 metrics.export_metrics(target.rstrip("/") + "/" + METRICS_FILE)
 
-        io.commit_atomically(spark, args.output, write)
+        version = io.commit_atomically(
+            spark, args.output, write, data_format=None, keep_versions=args.keep_versions
+        )
         if args.metrics_output is not None:
             metrics.export_metrics(args.metrics_output)
         log.info(
-            "validate: report at %s/%s; metrics at %s",
-            args.output,
-            REPORT_FILE,
-            metrics_uri(args.output, args.metrics_output),
+            "validate: report at %s; metrics at %s",
+            version.file_uri(REPORT_FILE),
+            args.metrics_output or version.file_uri(METRICS_FILE),
         )
         return EXIT_OK
 
