@@ -6,7 +6,9 @@
 Per size it generates transactions (customer_id, event_time, amount, category, channel, label,
 weight; 100 events per customer) as Parquet, then times, each reading that Parquet:
 
-* scan: one plain scan of the input (``write.format("noop")``), the floor;
+* scan: one plain scan of the input (``write.format("noop")``);
+* floor: the least any windowed pipeline must do with this input: shuffle by key, sort by time,
+  write every row once as Parquet;
 * ours: the seven trend features on two windows (14 columns, one ``compute`` call), the three
   encoders (fit + broadcast transform), the result written as Parquet, then
   ``validate_features`` over every numeric output column (two passes);
@@ -88,6 +90,14 @@ def generate(spark: SparkSession, rows: int, path: str) -> None:
 def run_scan(spark: SparkSession, path: str, work: str) -> None:
     """The floor: read every column once."""
     spark.read.parquet(path).write.format("noop").mode("overwrite").save()
+
+
+def run_floor(spark: SparkSession, path: str, work: str) -> None:
+    """The pipeline's floor: what any windowed pipeline must do (shuffle by key, sort by time, write once)."""
+    df = spark.read.parquet(path)
+    df.repartition("customer_id").sortWithinPartitions("customer_id", "event_time").write.mode(
+        "overwrite"
+    ).parquet(work + "/floor")
 
 
 def run_ours(spark: SparkSession, path: str, work: str) -> None:
@@ -197,6 +207,14 @@ def run_pandas(spark: SparkSession, path: str, work: str) -> None:
     )
 
 
+RATIOS = (
+    ("ours_vs_floor", "ours", "floor"),
+    ("ours_vs_scan", "ours", "scan"),
+    ("naive_vs_ours", "naive", "ours"),
+    ("pandas_vs_ours", "pandas", "ours"),
+)
+
+
 def timed(fn: Callable[..., None], *args: Any) -> float:
     start = time.perf_counter()
     fn(*args)
@@ -206,8 +224,9 @@ def timed(fn: Callable[..., None], *args: Any) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    parser.add_argument("--naive-max-rows", type=int, default=1_000_000, help="skip the naive run above this")
-    parser.add_argument("--pandas-max-rows", type=int, default=2_000_000, help="skip pandas above this")
+    parser.add_argument("--naive-max-rows", type=int, default=10_000_000, help="skip the naive run above this")
+    parser.add_argument("--pandas-max-rows", type=int, default=10_000_000, help="skip pandas above this")
+    parser.add_argument("--only", nargs="+", default=None, help="run only these (scan floor ours naive pandas)")
     parser.add_argument("--shuffle-partitions", type=int, default=8)
     parser.add_argument("--driver-memory", default="6g")
     parser.add_argument("--json", default=None, help="also write the results as JSON here")
@@ -232,24 +251,26 @@ def main(argv: list[str] | None = None) -> int:
             path = f"{work_root}/input-{rows}"
             generate(spark, rows, path)
             row: dict[str, Any] = {"rows": rows}
-            runs = [("scan", run_scan), ("ours", run_ours)]
+            row["load_before"] = round(os.getloadavg()[0], 2)
+            runs = [("scan", run_scan), ("floor", run_floor), ("ours", run_ours)]
             if rows <= args.naive_max_rows:
                 runs.append(("naive", run_naive))
             if rows <= args.pandas_max_rows:
                 runs.append(("pandas", run_pandas))
+            if args.only:
+                runs = [r for r in runs if r[0] in args.only]
             for name, fn in runs:
                 row[name] = round(timed(fn, spark, path, f"{work_root}/{name}-{rows}"), 2)
                 print(f"rows={rows:>10,} {name:>6}: {row[name]:8.2f} s", flush=True)
-            row["ours_vs_scan"] = round(row["ours"] / row["scan"], 2)
-            if "naive" in row:
-                row["naive_vs_ours"] = round(row["naive"] / row["ours"], 2)
-            if "pandas" in row:
-                row["pandas_vs_ours"] = round(row["pandas"] / row["ours"], 2)
+            row["load_after"] = round(os.getloadavg()[0], 2)
+            for label, top, bottom in RATIOS:
+                if top in row and bottom in row:
+                    row[label] = round(row[top] / row[bottom], 2)
             results.append(row)
             shutil.rmtree(path, ignore_errors=True)
     finally:
         shutil.rmtree(work_root, ignore_errors=True)
-    header = ["rows", "scan", "ours", "naive", "pandas", "ours_vs_scan", "naive_vs_ours", "pandas_vs_ours"]
+    header = ["rows", "scan", "floor", "ours", "naive", "pandas", *(r[0] for r in RATIOS), "load_before", "load_after"]
     print("\n| " + " | ".join(header) + " |\n|" + "---|" * len(header))
     for row in results:
         print("| " + " | ".join(str(row.get(h, "-")) for h in header) + " |")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import numpy as np
 import pandas as pd
@@ -197,6 +198,43 @@ def test_empty_input_gives_empty_output_with_the_columns(spark: SparkSession) ->
     assert out.count() == 0
     assert out.columns == ["g", "ts", "x", *[f.name for f in FEATURES]]
     assert {out.schema[f.name].dataType for f in FEATURES} == {T.DoubleType()}
+
+
+@pytest.mark.parametrize("batch_rows", ["1", "7", "16"])
+def test_windows_span_arrow_batches(
+    frames: tuple[DataFrame, pd.DataFrame],
+    sql_conf: Callable[[dict[str, str]], AbstractContextManager[None]],
+    batch_rows: str,
+) -> None:
+    # Tiny Arrow batches: every window and most groups cross batch boundaries (rows are carried over).
+    sdf, pdf = frames
+    with sql_conf({"spark.sql.execution.arrow.maxRecordsPerBatch": batch_rows}):
+        got = to_pandas_sorted(TemporalTrendFeatures("ts", ["g"]).compute(sdf, FEATURES), ["g", "ts"])
+    for feature in FEATURES:
+        assert_close(got[feature.name], _reference(pdf, feature), f"{feature.name} (batches of {batch_rows})")
+
+
+def test_null_group_key_is_a_group_and_no_key_is_one_series(
+    spark: SparkSession, sql_conf: Callable[[dict[str, str]], AbstractContextManager[None]]
+) -> None:
+    rng = np.random.default_rng(11)
+    rows = [(g, t, float(rng.normal())) for g in ("a", None, "b") for t in range(30)]
+    sdf = spark.createDataFrame(rows, "g string, t int, x double")
+    pdf = pd.DataFrame(rows, columns=["g", "t", "x"])
+    feature = TrendFeature("trend_slope", "x", window=6)
+    with sql_conf({"spark.sql.execution.arrow.maxRecordsPerBatch": "8"}):
+        grouped = TemporalTrendFeatures("t", ["g"]).compute(sdf, [feature])
+        got = to_pandas_sorted(grouped.fillna({"g": "<null>"}), ["g", "t"])
+        single = to_pandas_sorted(
+            TemporalTrendFeatures("t", []).compute(sdf.filter("g = 'a'"), [feature]), ["t"]
+        )
+    reference = pdf.assign(g=pdf["g"].fillna("<null>")).sort_values(["g", "t"], kind="stable")
+    expected = reference.groupby("g", sort=False)["x"].transform(
+        lambda s: s.rolling(6, min_periods=2).apply(_slope, raw=True)
+    )
+    assert_close(got["x_trend_slope_6"], expected.reset_index(drop=True), "slope with a null key")
+    series = pdf[pdf["g"] == "a"]["x"].rolling(6, min_periods=2).apply(_slope, raw=True)
+    assert_close(single["x_trend_slope_6"], series.reset_index(drop=True), "one global series")
 
 
 def test_many_features_cost_one_shuffle_and_one_sort(frames: tuple[DataFrame, pd.DataFrame]) -> None:

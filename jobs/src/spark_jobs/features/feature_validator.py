@@ -1,10 +1,14 @@
 """Feature validation: per-feature statistics in two passes, and the Population Stability Index.
 
-``validate_features`` reads the data exactly twice whatever the number of columns: one
-aggregation (counts, min/max, mean and Spark's native moments), then one pass for the sketches:
-distinct counts, the 1st/99th percentiles and, with weights, the weighted central moments
-around the first pass's mean (which keeps them numerically stable). Cache the input if it is
-expensive to recompute.
+``validate_features`` reads the data exactly twice whatever the number of columns, each pass one
+``mapInArrow`` over Arrow batches with numpy (:mod:`spark_jobs.features._column_sketches`), so
+no code is generated per column. Pass 1: counts, min/max, mean and central moments (plain and
+weighted, merged across partitions with Pébay's pairwise formulas), HyperLogLog distinct counts
+and each chunk's exact 1st/99th percentiles. Pass 2: the global percentile lies between the
+smallest and largest chunk percentile, so it counts the values below that bracket and collects
+the few inside it: the percentiles are exact (rank error at most 1 / ``QUANTILE_ACCURACY`` when
+the data is ordered by a column and the bracket is wide). Cache the input if it is expensive to
+recompute.
 
 PSI (``compute_psi``) compares an actual distribution with an expected (reference) one:
 ``PSI = sum((a_i - e_i) * ln(a_i / e_i))`` over bins, with ``e_i``/``a_i`` the (weighted)
@@ -34,6 +38,19 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, NumericType, StringType
 
 from spark_jobs.features._checks import as_double, col, require_columns, require_int, require_numeric
+from spark_jobs.features._column_sketches import (
+    HLL_P,
+    QUANTILES,
+    Bracket,
+    ColumnSummary,
+    PartitionSummary,
+    QuantileWindow,
+    SummarizeColumns,
+    bracket_stride,
+    hll_estimate,
+    locate_quantile,
+    read_blobs,
+)
 from spark_jobs.features.errors import FeatureInputError
 
 STAT_COLUMNS: tuple[str, ...] = (
@@ -51,17 +68,13 @@ STAT_COLUMNS: tuple[str, ...] = (
 )
 """The statistics of :meth:`ValidationResult.to_dataframe`, in order."""
 
+_BLOB = "blob binary"
+
 PSI_FLOOR = 1e-4
 """Smallest bin share used in PSI (empty bins are raised to it)."""
 
-DISTINCT_LG_K = 14
-"""log2 of the HLL sketch size for ``unique_count``: relative standard error 1.04 / 2^7 = 0.8%.
-
-A DataSketches HLL (``hll_sketch_agg``, an object buffer) instead of ``approx_count_distinct``,
-whose 1% setting puts thousands of buffer fields into generated code and costs tens of
-seconds of compilation per query on small data. It runs in pass 2 with the percentiles, so
-pass 1 holds only code-generated declarative aggregates.
-"""
+DISTINCT_LG_K = HLL_P
+"""log2 of the HyperLogLog register count for ``unique_count``: relative standard error 1.04 / 2^7 = 0.8%."""
 
 QUANTILE_ACCURACY = 1_000
 """``percentile_approx`` accuracy of ``validate_features``: rank error at most 1 / accuracy = 0.1%."""
@@ -128,21 +141,19 @@ class FeatureValidator:
         ``unique_count`` and ``zero_variance`` only (the rest is NaN). NaN counts as missing.
         """
         names = self._columns(df, columns, weight_col)
-        w = _weight(df, weight_col)
-        first = self._first_pass(df, names, w)
-        rows = int(first["__rows"])
-        total_w = float(first["__total_w"] or 0.0)
-        if rows == 0:
+        summary, partitions = self._first_pass(df, names, weight_col)
+        if summary.rows == 0:
             raise FeatureInputError("validate_features: the input has no rows")
         if weight_col is not None:
-            _check_weights(first, weight_col)
-        numeric = [c for c in names if _is_numeric(df, c)]
-        means = {c: first[f"{c}__wmean"] for c in numeric} if weight_col else {}
-        second = self._second_pass(df, names, w, means, weight_col is not None)
-        first.update({k: v for k, v in second.items() if k.endswith("__unique")})
+            _check_weights(summary, weight_col)
+        quantiles = self._second_pass(df, summary, partitions)
         stats = {
-            c: self._stats(c, first, second, total_w, c in numeric, weight_col is not None) for c in names
+            name: self._stats(
+                summary.columns[name], summary.total_w, quantiles.get(name), weight_col is not None
+            )
+            for name in names
         }
+        rows = summary.rows
         return ValidationResult(stats=stats, rows=rows, weighted=weight_col is not None)
 
     def compute_psi(
@@ -203,120 +214,71 @@ class FeatureValidator:
         return list(dict.fromkeys(columns))
 
     @staticmethod
-    def _stacked(df: DataFrame, names: list[str], w: Column) -> DataFrame:
-        """Rows (f, x, s, w): one per input row and column, ``x`` numeric values, ``s`` strings.
+    def _first_pass(df: DataFrame, names: list[str], weight_col: str | None) -> tuple[PartitionSummary, int]:
+        """Pass 1: counts, extremes, moments, distinct-count sketches and chunk quantiles per column.
 
-        Aggregating per ``f`` keeps the generated code the same size however many columns there
-        are (a wide aggregation of 25 columns' moments spends most of its time compiling).
+        Returns the merged summary and the number of partitions that sent one.
         """
-        fields = []
-        for name in names:
-            numeric = _is_numeric(df, name)
-            x = as_double(name) if numeric else F.lit(None).cast("double")
-            s = F.lit(None).cast("string") if numeric else col(name).cast("string")
-            fields.append(F.struct(F.lit(name).alias("f"), x.alias("x"), s.alias("s")))
-        return df.select(F.explode(F.array(*fields)).alias("kv"), w.alias("w")).select("kv.*", "w")
-
-    @classmethod
-    def _first_pass(cls, df: DataFrame, names: list[str], w: Column) -> dict[str, Any]:
-        """Pass 1: counts, extremes and moments per column, as ``<column>__<stat>``.
-
-        Only declarative aggregates, so Spark runs it as a code-generated hash aggregate; the
-        sketches (object aggregates) wait for pass 2.
-        """
-        stacked = cls._stacked(df, names, w)
-        x, s, w = F.col("x"), F.col("s"), F.col("w")
-        present = x.isNotNull() | s.isNotNull()
+        kinds = {name: _is_numeric(df, name) for name in names}
+        read = [*names, *([weight_col] if weight_col is not None and weight_col not in names else [])]
         rows = (
-            stacked.groupBy("f")
-            .agg(
-                F.count(F.lit(1)).alias("rows"),
-                F.sum(w).alias("total_w"),
-                F.min(w).alias("min_w"),
-                F.count(F.when(w.isNull(), 1)).alias("null_w"),
-                F.sum(F.when(present, F.lit(0.0)).otherwise(w)).alias("missing_w"),
-                F.count(F.when(present, 1)).alias("count"),
-                F.min(x).alias("min"),
-                F.max(x).alias("max"),
-                F.avg(x).alias("mean"),
-                F.stddev_samp(x).alias("std"),
-                F.skewness(x).alias("skew"),
-                F.kurtosis(x).alias("kurt"),
-                F.sum(F.when(x.isNotNull(), w)).alias("w"),
-                F.try_divide(F.sum(w * x), F.sum(F.when(x.isNotNull(), w))).alias("wmean"),
-            )
+            df.select(*[col(c) for c in read])
+            .mapInArrow(SummarizeColumns(kinds, weight_col), _BLOB)
             .collect()
         )
-        first: dict[str, Any] = {"__rows": 0, "__total_w": 0.0, "__min_w": None, "__null_w": 0}
-        for r in rows:
-            d = r.asDict()
-            first.update({f"{d['f']}__{k}": v for k, v in d.items() if k != "f"})
-            first.update(__rows=d["rows"], __total_w=d["total_w"], __min_w=d["min_w"], __null_w=d["null_w"])
-        return first
+        parts = read_blobs(rows)
+        merged = PartitionSummary({name: ColumnSummary(numeric) for name, numeric in kinds.items()})
+        for part in parts:
+            merged.merge(part)  # type: ignore[arg-type]
+        return merged, len(parts)
 
-    @classmethod
-    def _second_pass(
-        cls, df: DataFrame, names: list[str], w: Column, means: dict[str, Any], weighted: bool
-    ) -> dict[str, Any]:
-        """Pass 2: distinct-count sketches, percentiles and (with weights) central moments."""
-        stacked = cls._stacked(df, names, w)
-        x, s, w = F.col("x"), F.col("s"), F.col("w")
-        digest = F.when(x.isNotNull(), F.xxhash64(x)).when(s.isNotNull(), F.xxhash64(s))
-        aggs = [
-            F.hll_sketch_estimate(F.hll_sketch_agg(digest, DISTINCT_LG_K)).alias("unique"),
-            F.percentile_approx(x, [0.01, 0.99], QUANTILE_ACCURACY).alias("pct"),
-        ]
-        if weighted:
-            pairs = [v for n in names for v in (F.lit(n), F.lit(_num(means.get(n))))]
-            d = x - F.create_map(*pairs)[F.col("f")]
-            aggs += [F.sum(w * F.pow(d, F.lit(float(k)))).alias(f"m{k}") for k in (2, 3, 4)]
-        second: dict[str, Any] = {}
-        for r in stacked.groupBy("f").agg(*aggs).collect():
-            d = r.asDict()
-            second.update({f"{d['f']}__{k}": v for k, v in d.items() if k != "f"})
-        return second
+    @staticmethod
+    def _second_pass(df: DataFrame, summary: PartitionSummary, partitions: int) -> dict[str, list[float]]:
+        """Pass 2: the 1st/99th percentiles from the values inside each pass-1 bracket."""
+        brackets = []
+        for name, c in summary.columns.items():
+            if not c.numeric or c.count == 0:
+                continue
+            stride = bracket_stride(c.count, partitions, QUANTILE_ACCURACY)
+            for i, q in enumerate(QUANTILES):
+                lows = [chunk[i] for chunk in c.chunk_quantiles]
+                brackets.append(Bracket(name, q, min(lows), max(lows), stride))
+        if not brackets:
+            return {}
+        read = list(dict.fromkeys(b.column for b in brackets))
+        rows = df.select(*[col(c) for c in read]).mapInArrow(QuantileWindow(brackets), _BLOB).collect()
+        answers = read_blobs(rows)
+        out: dict[str, list[float]] = {}
+        for i, b in enumerate(brackets):
+            found = [part[i] for part in answers]  # type: ignore[index]
+            out.setdefault(b.column, []).append(locate_quantile(b.q, summary.columns[b.column].count, found))
+        return out
 
     @staticmethod
     def _stats(
-        name: str,
-        first: dict[str, Any],
-        second: dict[str, Any] | None,
-        total_w: float,
-        numeric: bool,
-        weighted: bool,
+        c: ColumnSummary, total_w: float, quantiles: list[float] | None, weighted: bool
     ) -> dict[str, Any]:
         nan = float("nan")
-        count = int(first[f"{name}__count"])
         stats: dict[str, Any] = {
-            "missing_rate": float(first[f"{name}__missing_w"]) / total_w if total_w > 0 else nan,
-            "unique_count": int(first[f"{name}__unique"]),
+            "missing_rate": c.missing_w / total_w if total_w > 0 else nan,
+            "unique_count": hll_estimate(c.registers),
         }
-        if not numeric:
+        if not c.numeric:
             stats["zero_variance"] = stats["unique_count"] <= 1
             stats.update({k: nan for k in STAT_COLUMNS if k not in stats})
             return stats
-        lo, hi = first[f"{name}__min"], first[f"{name}__max"]
-        stats.update(min=_num(lo), max=_num(hi), zero_variance=count == 0 or lo == hi)
-        pct = second.get(f"{name}__pct") if second is not None else None
-        stats["p01"], stats["p99"] = (_num(pct[0]), _num(pct[1])) if pct else (nan, nan)
-        if not weighted:
-            stats.update(
-                mean=_num(first[f"{name}__mean"]),
-                std=_num(first[f"{name}__std"]),
-                skewness=_num(first[f"{name}__skew"]),
-                kurtosis=_num(first[f"{name}__kurt"]),
-            )
-            return stats
-        sw = _num(first[f"{name}__w"])
-        stats["mean"] = _num(first[f"{name}__wmean"])
-        moments = second or {}
-        m2, m3, m4 = (_num(moments.get(f"{name}__m{k}")) for k in (2, 3, 4))
-        stats["std"] = math.sqrt(m2 / (sw - 1.0)) if sw > 1.0 and m2 == m2 else nan
-        # Biased (population) moments, as scipy's skew/kurtosis with bias=True and Spark's natives.
-        c2 = m2 / sw if sw > 0 else nan
-        positive = c2 == c2 and c2 > 0
-        stats["skewness"] = (m3 / sw) / c2**1.5 if positive else nan
-        stats["kurtosis"] = (m4 / sw) / c2**2 - 3.0 if positive else nan
+        empty = c.count == 0
+        constant = empty or c.minimum == c.maximum
+        stats.update(min=nan if empty else c.minimum, max=nan if empty else c.maximum, zero_variance=constant)
+        stats["p01"], stats["p99"] = quantiles if quantiles else (nan, nan)
+        m = c.weighted if weighted else c.plain
+        stats["mean"] = m.mean if m.n > 0 else nan
+        # Sample std (ddof 1 on the summed weight); biased skewness/kurtosis, as scipy with bias=True.
+        stats["std"] = math.sqrt(max(m.m2, 0.0) / (m.n - 1.0)) if m.n > 1.0 else nan
+        c2 = m.m2 / m.n if m.n > 0 else nan
+        shaped = not constant and c2 == c2 and c2 > 0
+        stats["skewness"] = (m.m3 / m.n) / c2**1.5 if shaped else nan
+        stats["kurtosis"] = (m.m4 / m.n) / c2**2 - 3.0 if shaped else nan
         return stats
 
     @staticmethod
@@ -341,12 +303,12 @@ def _num(value: Any) -> float:
     return float("nan") if value is None else float(value)
 
 
-def _check_weights(first: dict[str, Any], weight_col: str) -> None:
-    if first["__null_w"]:
-        raise FeatureInputError(f"weight_col '{weight_col}' has {first['__null_w']} null value(s)")
-    if first["__min_w"] is not None and first["__min_w"] < 0:
-        raise FeatureInputError(f"weight_col '{weight_col}' has negative values (min {first['__min_w']})")
-    if not first["__total_w"] or first["__total_w"] <= 0:
+def _check_weights(summary: PartitionSummary, weight_col: str) -> None:
+    if summary.null_w:
+        raise FeatureInputError(f"weight_col '{weight_col}' has {summary.null_w} null value(s)")
+    if summary.min_w < 0:
+        raise FeatureInputError(f"weight_col '{weight_col}' has negative values (min {summary.min_w})")
+    if summary.total_w <= 0:
         raise FeatureInputError(f"weight_col '{weight_col}' sums to 0; at least one weight must be > 0")
 
 
