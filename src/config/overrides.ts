@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import { describeViolation, EMR_SERVERLESS_RULES } from './emr-serverless-rules';
 import { invalidValue } from './errors';
 import { parseSizeMiB, requireInteger } from './sizes';
 import { DeploymentTarget, PropertyKind } from './types';
@@ -57,7 +58,7 @@ export function validateOverride(rawKey: string, rawValue: unknown, target: Depl
     throw invalidValue(field, rawValue, 'expected true or false');
   }
   if (target === DeploymentTarget.EMR_SERVERLESS && key === 'spark.shuffle.service.enabled' && rawValue === 'true') {
-    throw invalidValue(field, rawValue, 'EMR Serverless has no external shuffle service; leave it false');
+    throw describeViolation({ rule: EMR_SERVERLESS_RULES.noShuffleService, key, value: rawValue, detail: 'leave it false' }, field);
   }
   return { key, value: rawValue, kind: isHadoop ? PropertyKind.HADOOP : PropertyKind.SPARK };
 }

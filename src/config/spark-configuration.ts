@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import { checkEmrServerlessProperties, EMR_DEFAULT_EXECUTOR_INSTANCES, EMR_DEFAULT_INITIAL_EXECUTORS, throwFirstViolation } from './emr-serverless-rules';
 import { invalidValue } from './errors';
 import { validateOverride } from './overrides';
 import { quoteShellWord } from './quoting';
@@ -105,7 +106,12 @@ export class SparkConfiguration {
     this.executorInstances = tuning.executorInstances;
     this.maxExecutors = tuning.maxExecutors;
     this.properties_ = tunedProperties(tuning);
-    applyOverrides(this.properties_, props.overrides ?? {}, tuning);
+    const overridden = applyOverrides(this.properties_, props.overrides ?? {}, tuning);
+    if (tuning.emr) {
+      // Every rendered EMR Serverless configuration passes the service's rules; an override that breaks one fails here.
+      throwFirstViolation(checkEmrServerlessProperties(this.properties(), tuning.emr),
+        key => (overridden.has(key) ? `overrides['${overridden.get(key)}']` : `${key} (tuned)`));
+    }
     this.executor = sizingFrom(tuning.executorCores, tuning.executorShape.cpu, tuning.executorFit, this.properties_, 'executor', tuning);
     this.driver = sizingFrom(tuning.driverCores, tuning.driverShape.cpu, tuning.driverFit, this.properties_, 'driver', tuning);
   }
@@ -273,10 +279,19 @@ function tunedProperties(t: ResolvedTuning): PropertyList {
   } else {
     p.spark('spark.dynamicAllocation.enabled', true, 'executors follow the work; idle ones are released');
     p.spark('spark.dynamicAllocation.minExecutors', 0, 'release every idle executor between stages');
-    p.spark('spark.dynamicAllocation.maxExecutors', t.maxExecutors,
-      t.inputSizeGb === undefined
-        ? 'a cap against runaway cost (EMR\'s own default is unbounded since 6.10); input size unknown'
-        : `about 4 waves of ${t.executorCores}-core executors over ${t.inputSizeGb} GB in 128 MB tasks (2 to 50)`);
+    p.spark('spark.dynamicAllocation.maxExecutors', t.maxExecutors, t.maxExecutorsReason);
+    if (isEmr) {
+      // EMR Serverless starts max(initialExecutors, minExecutors, executor.instances), 3 by default, and refuses the
+      // run when that exceeds maxExecutors (rule dynamic-allocation-bounds): set the start count explicitly.
+      const start = Math.min(EMR_DEFAULT_INITIAL_EXECUTORS, t.maxExecutors);
+      p.spark('spark.dynamicAllocation.initialExecutors', start, start < EMR_DEFAULT_INITIAL_EXECUTORS
+        ? `the cap: EMR Serverless would start ${EMR_DEFAULT_INITIAL_EXECUTORS} executors and refuse a start above maxExecutors ${t.maxExecutors}`
+        : `EMR Serverless's own start count (${EMR_DEFAULT_INITIAL_EXECUTORS}), explicit so that the run passes its check min <= initial <= max`);
+      if (start < EMR_DEFAULT_EXECUTOR_INSTANCES) {
+        p.spark('spark.executor.instances', start,
+          `EMR Serverless's default of ${EMR_DEFAULT_EXECUTOR_INSTANCES} counts in the start count max(initialExecutors, minExecutors, executor.instances); lowered to the cap`);
+      }
+    }
     p.spark('spark.dynamicAllocation.executorIdleTimeout', '60s', 'release an executor after a minute idle');
     if (!isEmr) {
       p.spark('spark.dynamicAllocation.shuffleTracking.enabled', true,
@@ -317,11 +332,14 @@ function tunedProperties(t: ResolvedTuning): PropertyList {
   return p;
 }
 
-function applyOverrides(props: PropertyList, overrides: { [key: string]: string }, t: ResolvedTuning): void {
+/** Applies the overrides; returns the normalized keys set, each with the key the user wrote. */
+function applyOverrides(props: PropertyList, overrides: { [key: string]: string }, t: ResolvedTuning): Map<string, string> {
   if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
     throw invalidValue('overrides', overrides, 'expected a map of property names to string values');
   }
   const normalized = Object.entries(overrides).map(([key, value]) => validateOverride(key, value, t.target));
+  const keys = new Map<string, string>();
+  Object.keys(overrides).forEach((raw, i) => keys.set(normalized[i].key, raw));
   for (const o of normalized) {
     props.set({ key: o.key, value: o.value, reason: 'user override', kind: o.kind });
   }
@@ -345,4 +363,5 @@ function applyOverrides(props: PropertyList, overrides: { [key: string]: string 
       throw invalidValue(`overrides['spark.${role}.cores']`, cores, `at most the ${role} ${t.target === DeploymentTarget.EMR_SERVERLESS ? 'worker' : 'pod'}'s ${shape.cpu} vCPU`);
     }
   }
+  return keys;
 }

@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import { describeViolation, EMR_DEFAULT_INITIAL_EXECUTORS, EMR_SERVERLESS_RULES } from './emr-serverless-rules';
 import { EMR_STANDARD_DISK_GB, emrWorkerRule, validateEmrWorkerDisk, validateEmrWorkerMemory } from './emr-serverless-workers';
 import { invalidValue } from './errors';
 import { checkHeapFits, fitHeap, MemoryFit } from './memory';
@@ -31,6 +32,8 @@ export interface ResolvedTuning {
   readonly storage: StorageOptions;
   readonly executorInstances?: number;
   readonly maxExecutors: number;
+  /** Why maxExecutors has its value (the reason rendered with it). */
+  readonly maxExecutorsReason: string;
   readonly shufflePartitions: number;
   readonly inputSizeGb?: number;
   readonly deltaLake: boolean;
@@ -127,7 +130,41 @@ export function resolveTuning(props: SparkTuningProps): ResolvedTuning {
   const executorCores = Math.max(1, Math.floor(props.executor.cpu));
   const driverCores = Math.max(1, Math.floor(driverShape.cpu));
 
-  const maxExecutors = explicitMax ?? defaultMaxExecutors(props.inputSizeGb, executorCores);
+  const capacity = optionalCount('executorCapacity', props.executorCapacity, 0);
+  const capacityWhy = props.executorCapacityReason ?? 'the capacity limit';
+  for (const [field, value] of [['executorInstances', executorInstances], ['maxExecutors', explicitMax]] as const) {
+    if (capacity !== undefined && value !== undefined && value > capacity) {
+      throw describeViolation({
+        rule: EMR_SERVERLESS_RULES.maximumCapacity,
+        key: field,
+        value: String(value),
+        detail: `at most ${capacity} executor(s) fit: ${capacityWhy}`,
+      });
+    }
+  }
+  if (capacity === 0) {
+    throw describeViolation({
+      rule: EMR_SERVERLESS_RULES.maximumCapacity, key: 'executorCapacity', value: '0', detail: `no executor fits: ${capacityWhy}`,
+    });
+  }
+  const floor = isEmr ? EMR_DEFAULT_INITIAL_EXECUTORS : 2;
+  const byInput = defaultMaxExecutors(props.inputSizeGb, executorCores, floor);
+  let maxExecutors: number;
+  let maxExecutorsReason: string;
+  if (explicitMax !== undefined) {
+    maxExecutors = explicitMax;
+    maxExecutorsReason = 'the requested cap';
+  } else {
+    maxExecutorsReason = props.inputSizeGb === undefined
+      ? 'a cap against runaway cost (EMR\'s own default is unbounded since 6.10); input size unknown'
+      : `about 4 waves of ${executorCores}-core executors over ${props.inputSizeGb} GB in 128 MB tasks (${floor} to 50`
+        + (isEmr ? `; at least ${floor}, the executors EMR Serverless starts a run with)` : ')');
+    maxExecutors = byInput;
+    if (capacity !== undefined && capacity < byInput) {
+      maxExecutors = capacity;
+      maxExecutorsReason = `${byInput} by the input, lowered to the ${capacity} that fit: ${capacityWhy}`;
+    }
+  }
   const shufflePartitions = shufflePartitionsFor(executorCores * (executorInstances ?? maxExecutors), props.inputSizeGb);
 
   return {
@@ -145,6 +182,7 @@ export function resolveTuning(props: SparkTuningProps): ResolvedTuning {
     storage,
     executorInstances,
     maxExecutors,
+    maxExecutorsReason,
     shufflePartitions,
     inputSizeGb: props.inputSizeGb,
     deltaLake: props.deltaLake ?? false,
@@ -167,11 +205,14 @@ function defaultDriverShape(executor: WorkerShape, target: DeploymentTarget): Wo
   return { cpu, memoryGb };
 }
 
-/** About four waves of 128 MB tasks over the input, between 2 and 50 executors; 20 when unknown. */
-export function defaultMaxExecutors(inputSizeGb: number | undefined, executorCores: number): number {
+/**
+ * About four waves of 128 MB tasks over the input, between `floor` and 50 executors; 20 when unknown.
+ * EMR Serverless passes a floor of 3: it starts a run with 3 executors and refuses a cap below that.
+ */
+export function defaultMaxExecutors(inputSizeGb: number | undefined, executorCores: number, floor = 2): number {
   if (inputSizeGb === undefined) return 20;
   const tasks = Math.ceil((inputSizeGb * 1024) / ADVISORY_PARTITION_MIB);
-  return Math.min(50, Math.max(2, Math.ceil(tasks / (executorCores * 4))));
+  return Math.min(50, Math.max(floor, Math.ceil(tasks / (executorCores * 4))));
 }
 
 /**

@@ -112,9 +112,22 @@ export interface SparkTuningProps {
   readonly executorInstances?: number;
   /**
    * The dynamic allocation cap.
-   * @default - from the input size (about 4 waves of 128 MB tasks), 2 to 50; 20 when the input size is unknown
+   * @default - from the input size (about 4 waves of 128 MB tasks), 2 to 50 (3 to 50 on EMR Serverless, which
+   * starts 3 executors); 20 when the input size is unknown; never above `executorCapacity`
    */
   readonly maxExecutors?: number;
+  /**
+   * The most executors the target can hold next to the driver: on EMR Serverless, what the application's
+   * `maximumCapacity` fits. The default cap is lowered to it; an explicit `maxExecutors` or
+   * `executorInstances` above it is an error (rule `maximum-capacity`).
+   * @default - no limit
+   */
+  readonly executorCapacity?: number;
+  /**
+   * Why `executorCapacity` is what it is (shown in the reasons and errors), e.g. the capacity it comes from.
+   * @default - 'the capacity limit'
+   */
+  readonly executorCapacityReason?: string;
   /**
    * Off-heap memory per executor (`spark.memory.offHeap.size`), e.g. `1g`; counted inside the container.
    * @default - off-heap memory disabled

@@ -67,7 +67,9 @@ describe('both targets and both Spark lines', () => {
     expect(small.shufflePartitions).toBe(80);
     const big = emr({ maxExecutors: 10, inputSizeGb: 100 });
     expect(big.shufflePartitions).toBe(800);
-    expect(emr({ inputSizeGb: 1 }).maxExecutors).toBe(2);
+    // EMR Serverless starts 3 executors, so its floor is 3 (rule dynamic-allocation-bounds); Kubernetes keeps 2.
+    expect(emr({ inputSizeGb: 1 }).maxExecutors).toBe(3);
+    expect(k8s({ inputSizeGb: 0.1 }).maxExecutors).toBe(2);
   });
 
   test('a fixed executor count turns dynamic allocation off', () => {
