@@ -121,6 +121,14 @@ export class SparkConfiguration {
     return SparkConfiguration.tune({ ...this.props, overrides: { ...(this.props.overrides ?? {}), ...overrides } });
   }
 
+  /**
+   * A new configuration for a target that holds at most `count` executors next to the driver (an EMR Serverless
+   * application's maximumCapacity): the default cap is lowered to it, and an explicit cap above it is an error.
+   */
+  public withExecutorCapacity(count: number, reason: string): SparkConfiguration {
+    return SparkConfiguration.tune({ ...this.props, executorCapacity: count, executorCapacityReason: reason });
+  }
+
   /** Every property with its value and reason, in a stable order. */
   public entries(): ConfigEntry[] {
     return this.properties_.list().map(e => ({ ...e }));

@@ -162,7 +162,7 @@ export function resolveTuning(props: SparkTuningProps): ResolvedTuning {
     maxExecutors = byInput;
     if (capacity !== undefined && capacity < byInput) {
       maxExecutors = capacity;
-      maxExecutorsReason = `${byInput} by the input, lowered to the ${capacity} that fit: ${capacityWhy}`;
+      maxExecutorsReason = `${byInput} ${props.inputSizeGb === undefined ? 'by default' : 'by the input'}, lowered to the ${capacity} that fit: ${capacityWhy}`;
     }
   }
   const shufflePartitions = shufflePartitionsFor(executorCores * (executorInstances ?? maxExecutors), props.inputSizeGb);

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { workerConfiguration } from './capacity';
+import { describeCapacity, executorsWithinCapacity } from '../config/emr-serverless-rules';
 import { invalidValue } from '../config/errors';
 import { DEFAULT_EMR_RELEASE, EmrRelease, resolveEmrRelease } from '../config/releases';
 import { SparkConfiguration } from '../config/spark-configuration';
@@ -315,6 +316,11 @@ export class EmrServerlessApplication extends Construct {
   public readonly configuration: SparkConfiguration;
   /** The maximum capacity applied. */
   public readonly maximumCapacity: MaximumCapacity;
+  /**
+   * The pre-initialized workers, when configured (jobs use them only when their shapes match).
+   * @default - none
+   */
+  public readonly initialCapacity?: InitialCapacity;
   /** The `s3://` log location, when S3 logs are on. */
   public readonly logUri?: string;
   /** Security groups of the application's workers, when it runs in a VPC. */
@@ -339,20 +345,27 @@ export class EmrServerlessApplication extends Construct {
     }
     const maxExecutors = props.maxExecutors ?? DEFAULT_MAX_EXECUTORS;
     // The model validates the shapes against the worker rules and the release (shuffle-optimized disks).
-    this.configuration = SparkConfiguration.tune({
+    const tuned = SparkConfiguration.tune({
       target: DeploymentTarget.EMR_SERVERLESS,
       release: this.releaseLabel,
       executor: props.executor ?? DEFAULT_EXECUTOR,
       driver: props.driver,
-      maxExecutors,
+      maxExecutors: props.maxExecutors,
       overrides: props.sparkConf,
     });
-    this.executorShape = this.configuration.props.executor;
-    this.driverShape = this.configuration.props.driver ?? {
-      cpu: this.configuration.driver.cpu,
-      memoryGb: this.configuration.driver.containerMiB / 1024,
+    this.executorShape = tuned.props.executor;
+    this.driverShape = tuned.props.driver ?? {
+      cpu: tuned.driver.cpu,
+      memoryGb: tuned.driver.containerMiB / 1024,
     };
     this.maximumCapacity = resolveMaximumCapacity(props.maximumCapacity, this.driverShape, this.executorShape, maxExecutors, props.initialCapacity);
+    this.initialCapacity = props.initialCapacity;
+    // A given maximumCapacity bounds the spark-defaults' cap (rule maximum-capacity): a default cap is lowered
+    // to what fits, an explicit one that does not fit fails.
+    const fit = props.maximumCapacity ? executorsWithinCapacity(this.maximumCapacity, this.driverShape, this.executorShape) : undefined;
+    this.configuration = fit === undefined
+      ? tuned
+      : tuned.withExecutorCapacity(fit, capacityReason(this.maximumCapacity, fit, this.driverShape, this.executorShape));
     const idleMinutes = wholeMinutes('idleTimeout', props.idleTimeout ?? Duration.minutes(15), 1, 10080);
     this.validateFeatures(props);
 
@@ -629,6 +642,12 @@ function resolveMaximumCapacity(given: MaximumCapacity | undefined, driver: Work
     }
   }
   return capacity;
+}
+
+/** Why an application's maximumCapacity holds `fit` executors, for reasons and errors. */
+export function capacityReason(capacity: MaximumCapacity, fit: number, driver: WorkerShape, executor: WorkerShape): string {
+  return `the application's maximumCapacity (${describeCapacity(capacity)}) holds a ${driver.cpu} vCPU/${driver.memoryGb} GB driver `
+    + `and ${fit} executor(s) of ${executor.cpu} vCPU/${executor.memoryGb} GB${capacity.diskGb === undefined ? '' : ` (disks ${driver.diskGb ?? 20}/${executor.diskGb ?? 20} GB)`}`;
 }
 
 function renderTags(tags: { [key: string]: string } | undefined): CfnTag[] | undefined {

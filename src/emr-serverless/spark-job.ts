@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,17 +7,18 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { EmrServerlessApplication } from './application';
+import { capacityReason, EmrServerlessApplication } from './application';
 import { emrAtLeast } from './capacity';
 import { SparkJobExecutionRole } from './execution-role';
 import { registerJobOutput } from './job-outputs';
 import { JobRunContract } from './job-run-contract';
 import { suppressFindings } from '../artifacts/cdk-nag-metadata';
 import { CodeUriScheme } from '../artifacts/job-code';
+import { checkSparkSubmitFields, EMR_SERVERLESS_RULES, executorsWithinCapacity, throwFirstViolation } from '../config/emr-serverless-rules';
 import { invalidValue } from '../config/errors';
 import { quoteShellWord } from '../config/quoting';
 import { SparkConfiguration } from '../config/spark-configuration';
-import { DeploymentTarget, WorkerShape } from '../config/types';
+import { DeploymentTarget, DiskType, WorkerShape } from '../config/types';
 import { SparkJobDefinition } from '../job/spark-job-definition';
 
 /** Options for `EmrServerlessSparkJob.startJobRunTask`. */
@@ -82,8 +83,6 @@ export interface EmrServerlessSparkJobProps {
 
 /** The Step Functions managed rule `.sync` uses to learn that a run ended. */
 const SYNC_MANAGED_RULE = 'StepFunctionsGetEventsForEMRServerlessJobRule';
-const MAX_SUBMIT_PARAMETERS = 102400;
-const MAX_ARGUMENT_LENGTH = 10280;
 
 /**
  * An EMR Serverless run of a `SparkJobDefinition`: tuned `sparkSubmitParameters` for the application's
@@ -143,7 +142,7 @@ export class EmrServerlessSparkJob extends Construct {
         'applies to streaming job runs only; batch runs retry up to retry.maxAttempts');
     }
 
-    this.configuration = def.tune({
+    const tuned = def.tune({
       target: DeploymentTarget.EMR_SERVERLESS,
       release,
       executor: props.executor ?? props.application.executorShape,
@@ -151,18 +150,15 @@ export class EmrServerlessSparkJob extends Construct {
       executorInstances: props.executorInstances,
       maxExecutors: props.maxExecutors,
     });
+    this.configuration = this.fitCapacity(tuned);
     this.entryPointUri = def.entryPointUri(CodeUriScheme.S3);
     const pyFiles = def.pyFileUris(CodeUriScheme.S3);
     const pyFilesFlag = pyFiles.length > 0 ? `--py-files ${quoteShellWord(pyFiles.join(','))} ` : '';
     this.sparkSubmitParameters = pyFilesFlag + this.configuration.toSparkSubmitParameters();
-    if (!Token.isUnresolved(this.sparkSubmitParameters) && this.sparkSubmitParameters.length > MAX_SUBMIT_PARAMETERS) {
-      throw invalidValue('definition.sparkConf', `${this.sparkSubmitParameters.length} characters`, `sparkSubmitParameters are limited to ${MAX_SUBMIT_PARAMETERS} characters`);
-    }
-    def.arguments.forEach((arg, i) => {
-      if (!Token.isUnresolved(arg) && (arg.length < 1 || arg.length > MAX_ARGUMENT_LENGTH)) {
-        throw invalidValue(`definition.arguments[${i}]`, arg, `EMR Serverless takes arguments of 1 to ${MAX_ARGUMENT_LENGTH} characters`);
-      }
-    });
+    // StartJobRun's size limits (rules submit-parameters-length, entry-point-length, entry-point-arguments).
+    throwFirstViolation(checkSparkSubmitFields({
+      entryPoint: this.entryPointUri, entryPointArguments: def.arguments, sparkSubmitParameters: this.sparkSubmitParameters,
+    }), key => key.replace(/^sparkSubmitParameters$/, 'definition.sparkConf').replace(/^entryPointArguments/, 'definition.arguments').replace(/^entryPoint$/, 'definition.entryPoint'));
 
     this.grantCodeRead();
 
@@ -281,6 +277,39 @@ export class EmrServerlessSparkJob extends Construct {
     };
   }
 
+  /**
+   * Bounds the job by its application's maximumCapacity (rule maximum-capacity): a default cap is lowered to the
+   * executors that fit next to the driver, an explicit cap or executor count that does not fit fails. Warns when
+   * the application's pre-initialized workers have other shapes than the job's (they would sit idle, billed).
+   */
+  private fitCapacity(tuned: SparkConfiguration): SparkConfiguration {
+    const executor = tuned.props.executor;
+    const driver = tuned.props.driver ?? { cpu: tuned.driver.cpu, memoryGb: tuned.driver.containerMiB / 1024 };
+    const app = this.application;
+    const initial = app.initialCapacity;
+    for (const [role, workers, jobShape, appShape] of [
+      ['driver', initial?.driverWorkers ?? 0, driver, app.driverShape],
+      ['executor', initial?.executorWorkers ?? 0, executor, app.executorShape],
+    ] as const) {
+      if (workers > 0 && !sameWorker(jobShape, appShape)) {
+        const rule = EMR_SERVERLESS_RULES.preInitializedCapacity;
+        Annotations.of(this).addWarningV2('spark-deploy:preInitializedCapacityUnused',
+          `job ${this.definition.name}: its ${role} worker (${describeWorker(jobShape)}) differs from the application's ${workers} pre-initialized ${role} worker(s) `
+          + `(${describeWorker(appShape)}), so this job cannot use them and they sit idle while billed; give the job the application's ${role} shape `
+          + `(rule '${rule.id}': ${rule.sources.join(', ')})`);
+      }
+    }
+    const fit = executorsWithinCapacity(app.maximumCapacity, driver, executor);
+    if (fit === undefined) return tuned;
+    const reason = capacityReason(app.maximumCapacity, fit, driver, executor);
+    try {
+      return tuned.withExecutorCapacity(fit, reason);
+    } catch (err) {
+      // Name the job's own props: the cap or count came from them.
+      throw new Error(`job ${this.definition.name}: ${(err as Error).message}`);
+    }
+  }
+
   private grantCodeRead(): void {
     // Whatever the code's origin (artifact or fromBucket), the runtime role reads this version's prefix.
     const code = this.definition.code;
@@ -308,6 +337,15 @@ export class EmrServerlessSparkJob extends Construct {
     ]);
     return sm;
   }
+}
+
+function sameWorker(a: WorkerShape, b: WorkerShape): boolean {
+  return a.cpu === b.cpu && a.memoryGb === b.memoryGb && (a.diskGb ?? 20) === (b.diskGb ?? 20)
+    && (a.diskType ?? DiskType.STANDARD) === (b.diskType ?? DiskType.STANDARD);
+}
+
+function describeWorker(s: WorkerShape): string {
+  return `${s.cpu} vCPU, ${s.memoryGb} GB, ${s.diskGb ?? 20} GB ${s.diskType === DiskType.SHUFFLE_OPTIMIZED ? 'shuffle-optimized' : 'standard'} disk`;
 }
 
 function checkedPath(field: string, path: string): string {

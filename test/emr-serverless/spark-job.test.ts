@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { bucket, newStack } from './fixtures';
@@ -286,7 +286,63 @@ describe('EmrServerlessSparkJob', () => {
 
     test('an empty argument', () => {
       const { job } = setup();
-      expect(() => job('J', { arguments: ['--input', ''] })).toThrow(/definition.arguments\[1\]: '' is not valid; EMR Serverless takes arguments of 1 to 10280 characters/);
+      expect(() => job('J', { arguments: ['--input', ''] })).toThrow(/definition.arguments\[1\]: '' is not valid; 1 to 10280 characters; EMR Serverless rule 'entry-point-arguments'/);
     });
+  });
+});
+
+describe('EmrServerlessSparkJob and the application\'s capacity (EMR Serverless rules)', () => {
+  const warnings = (stack: Stack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('pre-initialized'));
+  const capOf = (j: EmrServerlessSparkJob) => Number(j.configuration.get('spark.dynamicAllocation.maxExecutors'));
+
+  test('a default cap above the maximum capacity is lowered to what fits, with the reason', () => {
+    // GIVEN the example's application: 20 executors of 4 vCPU / 16 GB plus the driver (84 vCPU, 336 GB)
+    const { application, job } = setup({ maxExecutors: 20 });
+    expect(application.maximumCapacity).toEqual({ cpu: 84, memoryGb: 336, diskGb: 420 });
+    // WHEN a 50 GB Python-heavy job would want 25 executors
+    const features = job('Features', { workload: { inputSizeGb: 50, pythonHeavy: true } });
+    // THEN it is capped at the 20 that fit, and driver + 20 executors stay within every dimension
+    expect(capOf(features)).toBe(20);
+    expect(features.configuration.reasons()['spark.dynamicAllocation.maxExecutors'])
+      .toBe('25 by the input, lowered to the 20 that fit: the application\'s maximumCapacity (84 vCPU, 336 GB, 420 GB disk) holds a 4 vCPU/16 GB driver and 20 executor(s) of 4 vCPU/16 GB (disks 20/20 GB)');
+    expect(4 + 20 * 4).toBeLessThanOrEqual(84);
+    expect(features.sparkSubmitParameters).toContain('--conf spark.dynamicAllocation.maxExecutors=20');
+  });
+
+  test('a job with bigger executors gets fewer of them', () => {
+    const { job } = setup({ maxExecutors: 20 });
+    const big = job('Big', { workload: { inputSizeGb: 5000 } }, { executor: { cpu: 16, memoryGb: 64 } });
+    // (84 - 4) / 16 = 5 vCPU-wise; (336 - 16) / 64 = 5 memory-wise; disk (420 - 20) / 20 = 20.
+    expect(capOf(big)).toBe(5);
+  });
+
+  test('an explicit cap the maximum capacity cannot hold fails at synth, naming the rule and its source', () => {
+    const { job } = setup({ maxExecutors: 20 });
+    expect(() => job('J', {}, { maxExecutors: 25 })).toThrow(
+      /job features: maxExecutors: '25' is not valid; at most 20 executor\(s\) fit: the application's maximumCapacity \(84 vCPU, 336 GB, 420 GB disk\).*rule 'maximum-capacity'.*app-behavior.html#max-capacity/);
+    expect(() => job('K', {}, { executorInstances: 21 })).toThrow(/executorInstances: '21' is not valid; at most 20 executor\(s\) fit/);
+    const { job: onSmall } = setup({ maximumCapacity: { cpu: 16, memoryGb: 64 } });
+    // 3 executors of 4 vCPU fit next to the driver; the service starts 3, so the cap of 3 passes too.
+    expect(capOf(onSmall('S', { workload: { inputSizeGb: 100 } }))).toBe(3);
+  });
+
+  test('a job whose shapes differ from the pre-initialized workers warns that they sit idle; matching shapes do not', () => {
+    const { stack, job } = setup({ initialCapacity: { driverWorkers: 1, executorWorkers: 2 } });
+    job('Matching', {});
+    expect(warnings(stack)).toHaveLength(0);
+    const other = job('Other', { name: 'other' }, { executor: { cpu: 8, memoryGb: 32 } });
+    const found = warnings(stack);
+    // The executor differs (8 vCPU vs 4) and so does the driver derived from it (4 vCPU / 16 GB either way: no warning for it).
+    expect(found).toHaveLength(1);
+    expect(found[0].id).toBe(`/${other.node.path}`);
+    expect(found[0].entry.data).toMatch(/job other: its executor worker \(8 vCPU, 32 GB, 20 GB standard disk\) differs from the application's 2 pre-initialized executor worker\(s\) \(4 vCPU, 16 GB, 20 GB standard disk\).*pre-init-capacity.html/);
+  });
+
+  test('an application cap its own maximum capacity cannot hold fails; a default one is lowered', () => {
+    const { stack } = newStack();
+    expect(() => new EmrServerlessApplication(stack, 'A', { maxExecutors: 30, maximumCapacity: { cpu: 44, memoryGb: 400 } }))
+      .toThrow(/maxExecutors: '30' is not valid; at most 10 executor\(s\) fit: the application's maximumCapacity \(44 vCPU, 400 GB\).*'maximum-capacity'/);
+    const app = new EmrServerlessApplication(stack, 'B', { maximumCapacity: { cpu: 44, memoryGb: 400 } });
+    expect(app.configuration.get('spark.dynamicAllocation.maxExecutors')).toBe('10');
   });
 });

@@ -175,7 +175,8 @@ describe('one job definition, two targets', () => {
     // identity-only credentials, and the Prometheus servlet.
     const emrOnly = Object.keys(onEmr).filter(k => !(k in onK8s)).sort();
     const k8sOnly = Object.keys(onK8s).filter(k => !(k in onEmr)).sort();
-    for (const key of emrOnly) expect(key).toMatch(/^spark\.emr-serverless\./);
+    // (EMR Serverless also gets an explicit start count: it starts 3 executors unless told, rule dynamic-allocation-bounds.)
+    for (const key of emrOnly) expect(key).toMatch(/^spark\.emr-serverless\.|^spark\.dynamicAllocation\.initialExecutors$/);
     for (const key of k8sOnly) {
       expect(key).toMatch(/^spark\.(driver|executor)\.memoryOverhead$|^spark\.kubernetes\.(driver|executor)\.(request|limit)\.cores$|^spark\.dynamicAllocation\.shuffleTracking\.enabled$|^spark\.hadoop\.(fs\.s3a\.(committer|aws\.credentials)|fs\.s3\.impl|fs\.AbstractFileSystem\.s3\.impl|mapreduce\.outputcommitter\.factory\.scheme\.s3)|^spark\.sql\.(sources\.commitProtocolClass|parquet\.output\.committer\.class)$|^spark\.(ui\.prometheus\.enabled|metrics\.)/);
     }
