@@ -2,7 +2,7 @@
 
     spark-submit features.py --input URI --output URI --spec SPEC
         [--input-format parquet|csv] [--output-format parquet|delta] [--metrics-output URI]
-        [--keep-versions N]
+        [--keep-versions N] [--encoders URI]
 
 SPEC is a path/URI of a JSON file or an inline JSON string (see ``spark_jobs.features.pipeline``).
 Parquet output is a versioned output (``spark_jobs.versioned``): the features, ``_encoders.json``
@@ -10,6 +10,11 @@ Parquet output is a versioned output (``spark_jobs.versioned``): the features, `
 place) are written once into ``<output>/_versions/<id>/`` and published by replacing the pointer
 ``<output>/_latest.json``; no data is renamed or copied. Delta output relies on Delta's own atomic
 commit (side files next to its log). Bad input exits with code 2 before anything is written.
+
+``--encoders URI`` applies the fitted encoders of an earlier run instead of fitting: URI names its
+``_encoders.json``, or a features output whose current version holds one. They must match the
+spec's encoder entries exactly (checked before any data is read); every row then gets the saved
+full-data mapping (no out-of-fold values), and the same ``_encoders.json`` is written with the output.
 """
 
 from __future__ import annotations
@@ -29,8 +34,16 @@ from spark_jobs.entrypoints._common import (
     metrics_uri,
     run_guarded,
 )
+from spark_jobs.features.categorical_encoder import CategoricalEncoder
 from spark_jobs.features.errors import FeatureInputError
-from spark_jobs.features.pipeline import check_against_columns, load_spec_text, parse_spec, run_pipeline
+from spark_jobs.features.pipeline import (
+    check_against_columns,
+    check_encoder_types,
+    check_encoders,
+    load_spec_text,
+    parse_spec,
+    run_pipeline,
+)
 from spark_jobs.metrics.execution_metrics import SparkExecutionMetrics
 
 ENCODERS_FILE = "_encoders.json"
@@ -55,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=io.versioned.DEFAULT_KEEP_VERSIONS,
         help="committed versions kept besides the current one (>= 1, default %(default)s)",
     )
+    parser.add_argument(
+        "--encoders",
+        default=None,
+        help="apply these fitted encoders instead of fitting: an _encoders.json URI or a features output",
+    )
     return parser
 
 
@@ -62,6 +80,16 @@ def _spec_text(spark: SparkSession, spec: str) -> str:
     """Inline JSON if ``spec`` starts with ``{``, else the content of the file it names."""
     stripped = spec.strip()
     return stripped if stripped.startswith("{") else io.read_text(spark, spec)
+
+
+def _load_encoders(spark: SparkSession, uri: str) -> CategoricalEncoder:
+    """The encoders at ``uri``: an ``_encoders.json`` file, or the current version of a features output."""
+    if not uri.rstrip("/").endswith(".json"):
+        version = io.versioned.current_version(spark, uri.rstrip("/"))
+        if version is None:
+            raise FileNotFoundError(f"--encoders {uri}: no committed features output there")
+        uri = version.file_uri(ENCODERS_FILE)
+    return CategoricalEncoder.load(spark, uri)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         check_keep_versions(args.keep_versions)
         spark = get_session()
         spec = parse_spec(load_spec_text(_spec_text(spark, args.spec)))
+        encoders = None
+        if args.encoders is not None:
+            encoders = _load_encoders(spark, args.encoders)
+            check_encoders(spec, encoders, f"--encoders {args.encoders}")
         if args.output_format == "delta" and not io.delta_available(spark):
             raise FeatureInputError(
                 "--output-format delta needs Delta Lake on the classpath (delta-spark package and "
@@ -80,10 +112,11 @@ def main(argv: list[str] | None = None) -> int:
         metrics = SparkExecutionMetrics(spark)
         df = io.read_table(spark, args.input, args.input_format)
         check_against_columns(spec, df.columns)
-        metrics.track_execution(
-            "features.validate_input", io.validate_input, df, spec.required_columns(), "input"
-        )
-        (features, encoder), _ = metrics.track_execution("features.fit", run_pipeline, df, spec)
+        if encoders is not None:
+            check_encoder_types(encoders, df.schema)
+        required = spec.required_columns(fitting=encoders is None)
+        metrics.track_execution("features.validate_input", io.validate_input, df, required, "input")
+        (features, encoder), _ = metrics.track_execution("features.fit", run_pipeline, df, spec, encoders)
         metrics_at = metrics_uri(args.output, args.metrics_output)
 
         def write(target: str) -> None:

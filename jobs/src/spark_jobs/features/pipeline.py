@@ -9,6 +9,7 @@ Spec (all sections optional, at least one feature)::
                   "volatility_kind": "cv", "output": "amount_cv_5"}, ...],
       "encoders": [{"kind": "frequency" | "target_mean" | "rare", "column": "category",
                     "target": "label", "smoothing": 1.0, "weight_col": "weight",
+                    "cv": 5, "fold_col": "fold", "fold_key": ["customer_id"],
                     "min_frequency": 0.01, "other_label": "__OTHER__", "output": "..."}, ...],
       "group_aggregations": [{"name": "...", "group_by": ["customer_id"], "agg": "mean",
                               "column": "amount"}, ...],
@@ -16,9 +17,15 @@ Spec (all sections optional, at least one feature)::
       "output_columns": ["customer_id", "..."]   # default: every input and feature column
     }
 
-Order: trends (one window pass), then encoders (fitted on the input, applied by broadcast join),
-then group aggregations and row operations in dependency order; those may use trend and
-encoder outputs as inputs.
+Order: trends (one window pass), then encoders (all fitted on the input in one aggregation and
+applied by broadcast join), then group aggregations and row operations in dependency order; those
+may use trend and encoder outputs as inputs.
+
+Target mean encoders cross-fit by default (``"cv": 5``): the rows they are fitted on get
+out-of-fold values (folds from ``xxhash64`` of ``fold_key``, default every input column, or the ids
+of a declared integer ``fold_col``); ``"cv": 0`` gives them the plain m-estimate. Given fitted
+encoders (:func:`run_pipeline` ``encoders=``, the job's ``--encoders``), nothing is fitted: every
+row gets the saved full-data mapping, and the encoders must match the spec's entries exactly.
 """
 
 from __future__ import annotations
@@ -29,9 +36,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyspark.sql import DataFrame
+from pyspark.sql.types import StructType
 
 from spark_jobs.features._checks import col
-from spark_jobs.features.categorical_encoder import CategoricalEncoder
+from spark_jobs.features.categorical_encoder import (
+    DEFAULT_CV,
+    CategoricalEncoder,
+    EncodingRequest,
+    FittedEncoding,
+)
 from spark_jobs.features.engineering import (
     DerivedFeature,
     GroupAggregation,
@@ -49,7 +62,17 @@ SPEC_KEYS = frozenset(
 _TREND_KEYS = {"kind", "column", "window", "periods", "volatility_kind", "output"}
 _ENCODER_KEYS = {
     "frequency": {"kind", "column", "weight_col", "output"},
-    "target_mean": {"kind", "column", "target", "smoothing", "weight_col", "output"},
+    "target_mean": {
+        "kind",
+        "column",
+        "target",
+        "smoothing",
+        "weight_col",
+        "output",
+        "cv",
+        "fold_col",
+        "fold_key",
+    },
     "rare": {"kind", "column", "min_frequency", "other_label", "weight_col", "output"},
 }
 
@@ -66,6 +89,25 @@ class EncoderSpec:
     weight_col: str | None = None
     min_frequency: float = 0.01
     other_label: str = "__OTHER__"
+    cv: int = DEFAULT_CV
+    fold_col: str | None = None
+    fold_key: tuple[str, ...] | None = None
+
+    def request(self) -> EncodingRequest:
+        """The encoder request this entry makes."""
+        return EncodingRequest(
+            kind=self.kind,
+            column=self.column,
+            output_col=self.output,
+            target_col=self.target,
+            smoothing=self.smoothing,
+            weight_col=self.weight_col,
+            min_frequency=self.min_frequency,
+            other_label=self.other_label,
+            cv=self.cv,
+            fold_col=self.fold_col,
+            fold_key=self.fold_key,
+        )
 
 
 @dataclass(frozen=True)
@@ -86,8 +128,12 @@ class PipelineSpec:
             [t.name for t in self.trends] + [e.output for e in self.encoders] + [d.name for d in self.derived]
         )
 
-    def required_columns(self) -> dict[str, str]:
-        """Input column -> kind (as :func:`spark_jobs.io.validate_input` takes it) this spec reads."""
+    def required_columns(self, fitting: bool = True) -> dict[str, str]:
+        """Input column -> kind (as :func:`spark_jobs.io.validate_input` takes it) this spec reads.
+
+        With ``fitting=False`` (fitted encoders given) the encoders read only their category column,
+        so new data needs no target, weight or fold column.
+        """
         produced = set(self.produced)
         needs: dict[str, str] = {}
 
@@ -103,8 +149,12 @@ class PipelineSpec:
             need(t.value_col, "numeric")
         for e in self.encoders:
             need(e.column, "categorical")
-            need(e.target, "numeric")
-            need(e.weight_col, "numeric")
+            if fitting:
+                need(e.target, "numeric")
+                need(e.weight_col, "numeric")
+                need(e.fold_col, "numeric")
+                for k in e.fold_key or ():
+                    need(k, "any")
         for d in self.derived:
             if isinstance(d, GroupAggregation):
                 for g in d.group_by:
@@ -191,23 +241,99 @@ def check_against_columns(spec: PipelineSpec, columns: list[str]) -> None:
             )
 
 
-def run_pipeline(df: DataFrame, spec: PipelineSpec) -> tuple[DataFrame, CategoricalEncoder]:
-    """Apply ``spec`` to ``df``; returns the features and the fitted encoders (to save with the output)."""
+def check_encoders(spec: PipelineSpec, encoders: CategoricalEncoder, where: str = "fitted encoders") -> None:
+    """Fitted encoders must be exactly the spec's encoder entries (same outputs, kinds, columns, parameters).
+
+    Raises :class:`FeatureSpecError` listing every difference; reads no data.
+    """
+    wanted = {e.output: e for e in spec.encoders}
+    problems = []
+    missing = [name for name in wanted if name not in encoders.fitted]
+    extra = [name for name in encoders.fitted if name not in wanted]
+    if missing:
+        problems.append(f"missing for spec output(s) {missing}")
+    if extra:
+        problems.append(f"not in the spec: {extra}")
+    for name, e in wanted.items():
+        fitted = encoders.fitted.get(name)
+        if fitted is None:
+            continue
+        differ = [
+            f"{field} {want!r} in the spec, {got!r} in the encoders"
+            for field, want, got in _encoder_fields(e, fitted)
+            if want != got
+        ]
+        if differ:
+            problems.append(f"'{name}': " + "; ".join(differ))
+    if problems:
+        raise FeatureSpecError(f"{where} do not match the spec's encoders: " + " | ".join(problems))
+
+
+def check_encoder_types(encoders: CategoricalEncoder, schema: StructType) -> None:
+    """The category columns of new data must have the type the encoders were fitted on (schema only)."""
+    for fitted in encoders.fitted.values():
+        if fitted.column in schema.names:
+            got = schema[fitted.column].dataType.simpleString()
+            if got != fitted.category_type:
+                raise FeatureInputError(
+                    f"encoder '{fitted.output_col}': column '{fitted.column}' has type {got} in the input, "
+                    f"the encoder was fitted on {fitted.category_type}"
+                )
+
+
+def _encoder_fields(e: EncoderSpec, fitted: FittedEncoding) -> list[tuple[str, Any, Any]]:
+    p = fitted.params
+    fields: list[tuple[str, Any, Any]] = [
+        ("kind", e.kind, fitted.kind),
+        ("column", e.column, fitted.column),
+        ("weight_col", e.weight_col, p.get("weight_col")),
+    ]
+    if e.kind == "target_mean":
+        cv = 0 if e.fold_col is not None else e.cv
+        fields += [
+            ("target", e.target, p.get("target_col")),
+            ("smoothing", _number(e.smoothing), p.get("smoothing")),
+            ("cv", cv, p.get("cv")),
+            ("fold_col", e.fold_col, p.get("fold_col")),
+        ]
+        if e.fold_key is not None and e.fold_col is None and e.cv >= 2:
+            fields.append(("fold_key", list(e.fold_key), p.get("fold_key")))
+    if e.kind == "rare":
+        fields += [
+            ("min_frequency", _number(e.min_frequency), p.get("min_frequency")),
+            ("other_label", e.other_label, fitted.unseen_value),
+        ]
+    return fields
+
+
+def _number(value: Any) -> Any:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+def run_pipeline(
+    df: DataFrame, spec: PipelineSpec, encoders: CategoricalEncoder | None = None
+) -> tuple[DataFrame, CategoricalEncoder]:
+    """Apply ``spec`` to ``df``; returns the features and the encoders (to save with the output).
+
+    Without ``encoders`` every encoder is fitted on ``df`` (one aggregation) and ``df``'s rows get
+    out-of-fold values where cross-fitted. With ``encoders`` (fitted on earlier data) nothing is
+    fitted: they are checked against the spec and applied unchanged (full-data mappings).
+    """
     check_against_columns(spec, df.columns)
+    if encoders is not None:
+        check_encoders(spec, encoders)
+        check_encoder_types(encoders, df.schema)
     out = df
     if spec.trends:
         assert spec.time_col is not None
         out = TemporalTrendFeatures(spec.time_col, spec.group_cols).compute(out, list(spec.trends))
-    encoder = CategoricalEncoder()
-    for e in spec.encoders:
-        if e.kind == "frequency":
-            encoder.fit_frequency(df, e.column, e.weight_col, e.output)
-        elif e.kind == "target_mean":
-            assert e.target is not None
-            encoder.fit_target_mean(df, e.column, e.target, e.smoothing, e.weight_col, e.output)
-        else:
-            encoder.fit_rare(df, e.column, e.min_frequency, e.other_label, e.weight_col, e.output)
-    out = encoder.transform(out)
+    if encoders is None:
+        encoder = CategoricalEncoder()
+        encoder.fit_all(df, [e.request() for e in spec.encoders])
+        out = encoder.transform_training(out)
+    else:
+        encoder = encoders
+        out = encoder.transform(out, [e.output for e in spec.encoders])
     if spec.derived:
         out = add_derived_features(out, list(spec.derived))
     if spec.output_columns is not None:
@@ -257,6 +383,23 @@ def _encoder(item: Any) -> EncoderSpec:
         raise FeatureSpecError(
             f"encoders entry {dict(item)!r}: target_mean needs 'target' (the label column)"
         )
+    cv = item.get("cv", DEFAULT_CV)
+    if isinstance(cv, bool) or not isinstance(cv, int) or cv < 0 or cv == 1:
+        raise FeatureSpecError(
+            f"encoders entry {dict(item)!r}: 'cv' must be 0 (no cross-fitting) or an integer >= 2, got {cv!r}"
+        )
+    fold_col = item.get("fold_col")
+    if fold_col is not None and not isinstance(fold_col, str):
+        raise FeatureSpecError(f"encoders entry {dict(item)!r}: 'fold_col' must be a column name")
+    fold_key = item.get("fold_key")
+    if isinstance(fold_key, str):
+        fold_key = [fold_key]
+    if fold_key is not None and (
+        not isinstance(fold_key, list) or not fold_key or not all(isinstance(k, str) for k in fold_key)
+    ):
+        raise FeatureSpecError(
+            f"encoders entry {dict(item)!r}: 'fold_key' must be a non-empty list of column names"
+        )
     suffix = {"frequency": "freq", "target_mean": "target_mean", "rare": "grouped"}[kind]
     return EncoderSpec(
         kind=kind,
@@ -267,4 +410,7 @@ def _encoder(item: Any) -> EncoderSpec:
         weight_col=item.get("weight_col"),
         min_frequency=item.get("min_frequency", 0.01),
         other_label=item.get("other_label", "__OTHER__"),
+        cv=cv,
+        fold_col=fold_col,
+        fold_key=tuple(fold_key) if fold_key is not None else None,
     )
