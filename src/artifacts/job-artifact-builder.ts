@@ -1,6 +1,9 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { buildDependencyArchive, BuiltDependencyArchive, DependencyWheel } from './dependency-archive';
+import { PythonTarget } from './python-target';
+import { buildPython, projectRequirements, thirdPartyImports } from './python-tools';
 import { writeZip, ZipCompression } from './zip-writer';
 import { invalidValue } from '../config/errors';
 
@@ -23,6 +26,88 @@ export interface BuildJobArtifactOptions {
    * @default 'entrypoints'
    */
   readonly entryPointsDir?: string;
+  /**
+   * Build dependency archives beside the code: the project's runtime requirements as binary wheels for
+   * each target, so the job imports the same pandas on the cluster as in its tests.
+   * @default - no dependency archive
+   */
+  readonly dependencies?: JobDependencies;
+  /**
+   * Read the package's imports (with Python's own parser) and list the third-party ones in the manifest,
+   * so targets can check at synth time that the runtime or an archive provides each.
+   * @default true
+   */
+  readonly scanImports?: boolean;
+}
+
+/** One runtime to build a dependency archive for. */
+export interface JobDependencyTarget {
+  /** The runtime's Python (see `pythonTargetForEmr`). */
+  readonly target: PythonTarget;
+  /**
+   * The runtime's Spark line (`3.5`, `4.0`): the project's `spark35`/`spark40` extra narrows the bounds.
+   * @default - the project's `[project] dependencies` only
+   */
+  readonly sparkLine?: string;
+  /**
+   * PEP 508 requirements instead of the project's.
+   * @default - read from the project (pyproject.toml or requirements.txt), without pyspark and py4j
+   */
+  readonly requirements?: string[];
+}
+
+/** Dependency archives to build with the code. */
+export interface JobDependencies {
+  /** One archive per runtime. */
+  readonly targets: JobDependencyTarget[];
+  /**
+   * The project directory holding `pyproject.toml` or `requirements.txt`.
+   * @default - the nearest directory above `sourceDir` holding either
+   */
+  readonly projectDir?: string;
+  /**
+   * Local wheel directories to resolve from (pip `--find-links`).
+   * @default - none
+   */
+  readonly findLinks?: string[];
+  /**
+   * Resolve from `findLinks` only (offline).
+   * @default false
+   */
+  readonly noIndex?: boolean;
+  /**
+   * The package index.
+   * @default - pip's configured index
+   */
+  readonly indexUrl?: string;
+  /**
+   * The Python that runs pip.
+   * @default - `SPARK_DEPLOY_PYTHON`, this checkout's jobs/.venv, or `python3`
+   */
+  readonly python?: string;
+  /**
+   * Where built archives are cached.
+   * @default - `spark-deploy-dependency-archives` in the OS temporary directory
+   */
+  readonly cacheDir?: string;
+}
+
+/** A dependency archive of a built artifact, as its manifest lists it. */
+export interface ArtifactDependencyArchive {
+  /** Path relative to the artifact root: `dependencies/<target id>-<hash>.zip`. */
+  readonly path: string;
+  /** SHA-256 of the zip. */
+  readonly sha256: string;
+  /** Size, bytes. */
+  readonly size: number;
+  /** The runtime it is for. */
+  readonly target: PythonTarget;
+  /** The requirements resolved. */
+  readonly requirements: string[];
+  /** Every wheel in it with its name, version and tags. */
+  readonly wheels: DependencyWheel[];
+  /** Top-level importable names it provides. */
+  readonly topLevel: string[];
 }
 
 /** One file of a built artifact. */
@@ -55,6 +140,13 @@ export interface BuiltJobArtifact {
   readonly entryPoints: { [name: string]: string };
   /** The `--py-files` archive(s), as artifact paths. */
   readonly pyFiles: string[];
+  /** The dependency archives built with the code. */
+  readonly dependencyArchives: ArtifactDependencyArchive[];
+  /**
+   * Third-party top-level modules the package imports, with the files importing each.
+   * @default - not scanned
+   */
+  readonly imports?: { [module: string]: string[] };
 }
 
 /** The manifest format written next to the files. */
@@ -98,11 +190,14 @@ export function buildJobArtifact(options: BuildJobArtifactOptions): BuiltJobArti
   }
 
   const sources = listFiles(sourceDir);
-  const contentHash = hashSources(sources.map(rel => ({ rel, data: fs.readFileSync(path.join(sourceDir, rel)) })));
   const entryDirRel = options.entryPointsDir ?? 'entrypoints';
   const entryPoints = findEntryPoints(sourceDir, entryDirRel, sources);
+  const python = options.dependencies?.python ?? buildPython();
+  const imports = options.scanImports ?? true ? thirdPartyImports(sourceDir, python) : undefined;
 
   const outDir = prepareOutDir(options.outDir, sourceDir);
+  const dependencyArchives = buildDependencies(options.dependencies, sourceDir, outDir, python);
+  const contentHash = hashSources(sources.map(rel => ({ rel, data: fs.readFileSync(path.join(sourceDir, rel)) })), dependencyArchives);
   const zipName = `${packageName}.zip`;
   const zip = writeZip(sources.map(rel => ({ path: `${packageName}/${rel}`, data: fs.readFileSync(path.join(sourceDir, rel)) })), ZipCompression.DEFLATE);
   const written: Array<{ path: string; data: Buffer }> = [{ path: zipName, data: zip }];
@@ -118,6 +213,7 @@ export function buildJobArtifact(options: BuildJobArtifactOptions): BuiltJobArti
   }
   const files = written
     .map(f => ({ path: f.path, sha256: sha256(f.data), size: f.data.length }))
+    .concat(dependencyArchives.map(a => ({ path: a.path, sha256: a.sha256, size: a.size })))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const keyPrefix = `${packageName}/${version}/${contentHash}`;
   const manifest = {
@@ -129,6 +225,8 @@ export function buildJobArtifact(options: BuildJobArtifactOptions): BuiltJobArti
     entryPoints: entryPointPaths,
     pyFiles: [zipName],
     files,
+    ...(imports ? { imports } : {}),
+    dependencies: dependencyArchives,
     sources: sources.map(rel => {
       const data = fs.readFileSync(path.join(sourceDir, rel));
       return { path: `${packageName}/${rel}`, sha256: sha256(data), size: data.length };
@@ -136,7 +234,48 @@ export function buildJobArtifact(options: BuildJobArtifactOptions): BuiltJobArti
   };
   const manifestPath = path.join(outDir, ARTIFACT_MANIFEST_NAME);
   fs.writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
-  return { packageName, version, contentHash, files, manifestPath, outDir, keyPrefix, entryPoints: entryPointPaths, pyFiles: [zipName] };
+  return { packageName, version, contentHash, files, manifestPath, outDir, keyPrefix, entryPoints: entryPointPaths, pyFiles: [zipName], dependencyArchives, imports };
+}
+
+const DEPENDENCIES_DIR = 'dependencies';
+
+function buildDependencies(deps: JobDependencies | undefined, sourceDir: string, outDir: string, python: string): ArtifactDependencyArchive[] {
+  if (deps === undefined) return [];
+  if (!Array.isArray(deps.targets) || deps.targets.length === 0) {
+    throw invalidValue('dependencies.targets', deps.targets, 'expected at least one runtime to build a dependency archive for');
+  }
+  const projectDir = deps.projectDir ?? findProjectDir(sourceDir);
+  const seen = new Set<string>();
+  return deps.targets.map((t, i) => {
+    const requirements = t.requirements ?? projectRequirements(projectDir, t.sparkLine, python);
+    const built: BuiltDependencyArchive = buildDependencyArchive({
+      target: t.target,
+      requirements,
+      outDir: path.join(outDir, DEPENDENCIES_DIR),
+      findLinks: deps.findLinks,
+      noIndex: deps.noIndex,
+      indexUrl: deps.indexUrl,
+      python,
+      cacheDir: deps.cacheDir,
+    });
+    const rel = `${DEPENDENCIES_DIR}/${built.fileName}`;
+    if (seen.has(rel)) throw invalidValue(`dependencies.targets[${i}]`, t.target, 'the same runtime is listed twice');
+    seen.add(rel);
+    return { path: rel, sha256: built.sha256, size: built.size, target: built.target, requirements: built.requirements, wheels: built.wheels, topLevel: built.topLevel };
+  });
+}
+
+/** The nearest directory at or above `dir` holding a pyproject.toml or a requirements.txt. */
+function findProjectDir(dir: string): string {
+  let current = path.resolve(dir);
+  for (;;) {
+    if (fs.existsSync(path.join(current, 'pyproject.toml')) || fs.existsSync(path.join(current, 'requirements.txt'))) return current;
+    const parent = path.dirname(current);
+    if (parent === current) {
+      throw invalidValue('dependencies.projectDir', dir, 'no pyproject.toml or requirements.txt above the source directory; pass projectDir or requirements');
+    }
+    current = parent;
+  }
 }
 
 /** Reads `[project] version` from the nearest pyproject.toml at or above `dir`. */
@@ -209,10 +348,12 @@ function findEntryPoints(sourceDir: string, entryDirRel: string, sources: string
   return found;
 }
 
-function hashSources(files: Array<{ rel: string; data: Buffer }>): string {
+function hashSources(files: Array<{ rel: string; data: Buffer }>, archives: ArtifactDependencyArchive[]): string {
   const h = crypto.createHash('sha256');
   h.update(`${ARTIFACT_MANIFEST_FORMAT}\n`);
   for (const f of files) h.update(`${f.rel}\0${sha256(f.data)}\n`);
+  // Other dependencies, other key: the archive is part of what a version means.
+  for (const a of archives) h.update(`${a.path}\0${a.sha256}\n`);
   return h.digest('hex').slice(0, 16);
 }
 

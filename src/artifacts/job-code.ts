@@ -1,5 +1,16 @@
 import { Token } from 'aws-cdk-lib';
+import { PythonTarget, validatePythonTarget } from './python-target';
 import { invalidValue } from '../config/errors';
+
+/** A dependency archive of the code: a zip of installed packages for one runtime. */
+export interface JobCodeDependencyArchive {
+  /** Path relative to the code's root, e.g. `dependencies/cp39-manylinux_2_34_aarch64-0123456789abcdef.zip`. */
+  readonly path: string;
+  /** The runtime it was built for. */
+  readonly target: PythonTarget;
+  /** Top-level modules it provides (`numpy`, `pandas`, …). */
+  readonly topLevel: string[];
+}
 
 /** How a target addresses a file of the job code. */
 export enum CodeUriScheme {
@@ -34,6 +45,17 @@ export interface JobCodeBucketProps {
    * @default - unknown
    */
   readonly contentHash?: string;
+  /**
+   * Dependency archives, one per runtime (what `buildJobArtifact` lists in the manifest's `dependencies`).
+   * @default - none
+   */
+  readonly dependencyArchives?: JobCodeDependencyArchive[];
+  /**
+   * Third-party top-level modules the code imports (`pandas`, `pyspark`), checked against the runtime
+   * and the archive at synth time.
+   * @default - unknown: not checked
+   */
+  readonly requiredImports?: string[];
 }
 
 /** Properties for `JobCode.fromImage`. */
@@ -71,7 +93,14 @@ export class JobCode {
     if (!Token.isUnresolved(props.prefix) && (props.prefix.startsWith('/') || props.prefix.endsWith('/') || props.prefix.includes('//'))) {
       throw invalidValue('prefix', props.prefix, 'expected a key prefix without leading or trailing slashes, e.g. artifacts/spark_jobs/0.1.0/3f2a9c1e');
     }
-    return new JobCode({ kind: 'bucket', bucketName: props.bucketName, root: props.prefix }, props.entryPoints, props.pyFiles ?? [], props.version ?? 'unversioned', props.contentHash);
+    const archives = (props.dependencyArchives ?? []).map((a, i) => {
+      if (!RELATIVE_PATH.test(a.path) || !a.path.endsWith('.zip')) {
+        throw invalidValue(`dependencyArchives[${i}].path`, a.path, 'expected a relative path to a .zip inside the code, without ..');
+      }
+      return { path: a.path, target: validatePythonTarget(a.target, `dependencyArchives[${i}].target`), topLevel: [...a.topLevel] };
+    });
+    return new JobCode({ kind: 'bucket', bucketName: props.bucketName, root: props.prefix }, props.entryPoints, props.pyFiles ?? [], props.version ?? 'unversioned', props.contentHash,
+      archives, props.requiredImports ? [...props.requiredImports].sort() : undefined);
   }
 
   /** Code baked into the Spark image (Spark Operator only): URIs are `local://`. */
@@ -88,6 +117,10 @@ export class JobCode {
   public readonly contentHash?: string;
   /** The bucket, for S3 code. */
   public readonly bucketName?: string;
+  /** Dependency archives, one per runtime (S3 code only). */
+  public readonly dependencyArchives: JobCodeDependencyArchive[];
+  /** Third-party modules the code imports, when known. */
+  public readonly requiredImports?: string[];
   /** The key prefix (S3) or directory (image). */
   public readonly root: string;
 
@@ -96,7 +129,8 @@ export class JobCode {
   private readonly kind: 'bucket' | 'image';
 
   private constructor(location: { kind: 'bucket' | 'image'; bucketName?: string; root: string },
-    entryPoints: { [name: string]: string }, pyFiles: string[], version: string, contentHash?: string) {
+    entryPoints: { [name: string]: string }, pyFiles: string[], version: string, contentHash?: string,
+    dependencyArchives: JobCodeDependencyArchive[] = [], requiredImports?: string[]) {
     if (!entryPoints || Object.keys(entryPoints).length === 0) {
       throw invalidValue('entryPoints', entryPoints, 'expected at least one entry point, e.g. { features: \'entrypoints/features.py\' }');
     }
@@ -117,6 +151,8 @@ export class JobCode {
     this.pyFiles = [...pyFiles];
     this.version = version;
     this.contentHash = contentHash;
+    this.dependencyArchives = dependencyArchives;
+    this.requiredImports = requiredImports;
   }
 
   /** Names of the entry points. */

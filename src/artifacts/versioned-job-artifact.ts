@@ -7,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct, IConstruct } from 'constructs';
 import { suppressFindings } from './cdk-nag-metadata';
-import { buildJobArtifact, BuiltJobArtifact, defaultJobSourceDir } from './job-artifact-builder';
+import { ArtifactDependencyArchive, buildJobArtifact, BuiltJobArtifact, defaultJobSourceDir, JobDependencies } from './job-artifact-builder';
 import { CodeUriScheme, JobCode } from './job-code';
 import { invalidValue } from '../config/errors';
 
@@ -53,6 +53,12 @@ export interface VersionedJobArtifactProps {
    * @default 256
    */
   readonly uploadMemoryLimit?: number;
+  /**
+   * Dependency archives to build and upload beside the code, one per runtime the jobs run on
+   * (`pythonTargetForEmr({ releaseLabel, architecture })` for an EMR Serverless application).
+   * @default - none: the jobs may import only the standard library and what the runtime provides
+   */
+  readonly dependencies?: JobDependencies;
 }
 
 /** Attributes of job code already in S3 (uploaded earlier or by another pipeline). */
@@ -158,6 +164,8 @@ export class VersionedJobArtifact extends JobArtifactBase {
   public readonly manifestUri: string;
   /** The upload. */
   public readonly deployment: s3deploy.BucketDeployment;
+  /** The dependency archives uploaded beside the code (their wheels, names, versions and tags). */
+  public readonly dependencyArchives: ArtifactDependencyArchive[];
 
   public constructor(scope: Construct, id: string, props: VersionedJobArtifactProps) {
     super(scope, id);
@@ -198,7 +206,10 @@ export class VersionedJobArtifact extends JobArtifactBase {
       pyFiles: built.pyFiles,
       version: built.version,
       contentHash: built.contentHash,
+      dependencyArchives: built.dependencyArchives.map(a => ({ path: a.path, target: a.target, topLevel: a.topLevel })),
+      requiredImports: built.imports ? Object.keys(built.imports) : undefined,
     });
+    this.dependencyArchives = built.dependencyArchives;
     this.manifestUri = this.code.uriFor('manifest.json', CodeUriScheme.S3);
     suppressUploadHandlerFindings(this);
   }
@@ -207,7 +218,7 @@ export class VersionedJobArtifact extends JobArtifactBase {
 function stage(props: VersionedJobArtifactProps): BuiltJobArtifact {
   // A fresh directory per synth: the asset hash comes from the contents, not the path.
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-deploy-artifact-'));
-  return buildJobArtifact({ sourceDir: props.sourceDir, outDir, version: props.version });
+  return buildJobArtifact({ sourceDir: props.sourceDir, outDir, version: props.version, dependencies: props.dependencies });
 }
 
 /**

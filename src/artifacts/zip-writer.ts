@@ -55,7 +55,7 @@ export function crc32(data: Buffer): number {
  * Writes a deterministic zip: entries sorted by path (byte order), a fixed 1980-01-01 timestamp, fixed
  * permissions and no extra fields, so the same files always give the same bytes (for a given zlib).
  */
-export function writeZip(entries: ZipEntry[], compression: ZipCompression = ZipCompression.DEFLATE): Buffer {
+export function writeZip(entries: ZipEntry[], compression: ZipCompression = ZipCompression.DEFLATE, level: number = 9): Buffer {
   if (entries.length > MAX_ENTRIES) {
     throw invalidValue('entries', entries.length, `at most ${MAX_ENTRIES} files fit a zip without zip64`);
   }
@@ -72,7 +72,7 @@ export function writeZip(entries: ZipEntry[], compression: ZipCompression = ZipC
     seen.add(entry.path);
     const name = Buffer.from(entry.path, 'utf8');
     const crc = crc32(entry.data);
-    const deflated = compression === ZipCompression.DEFLATE ? zlib.deflateRawSync(entry.data, { level: 9 }) : undefined;
+    const deflated = compression === ZipCompression.DEFLATE ? zlib.deflateRawSync(entry.data, { level }) : undefined;
     // Store when deflate does not help (tiny or incompressible files), as zip tools do.
     const useDeflate = deflated !== undefined && deflated.length < entry.data.length;
     const body = useDeflate ? deflated : entry.data;
