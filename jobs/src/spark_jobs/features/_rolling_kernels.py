@@ -3,10 +3,10 @@
 Used by :class:`spark_jobs.features.temporal_trends.TemporalTrendFeatures` inside ``mapInArrow``:
 Spark shuffles by the group key and sorts each partition once; these kernels then compute every
 feature of a batch with numpy over an ``(rows, window)`` view of the values, so a feature costs
-O(rows x window) in C instead of a per-row window frame in the JVM.
+O(rows x window) in numpy instead of a per-row window frame in the JVM.
 
-A window row ``i`` holds the values at offsets ``i - window + 1 .. i``; an offset belongs to the
-window only when it is in the same group (``position_in_group[i] >= lag``) and not null.
+Row ``i``'s window holds the values ``lag = 0 .. window - 1`` rows back; a lag belongs to the
+window only when it stays in the same group (``position_in_group[i] >= lag``) and is not null.
 Every statistic is computed directly from the window's values (centred before squaring), so
 there is no running-sum cancellation. NaN stands for null throughout.
 """
@@ -40,58 +40,64 @@ class KernelFeature:
 
 
 class _Window:
-    """The ``(rows, w)`` window of one value column, with the masks every statistic needs."""
+    """The window of one value column as a ``(w, rows)`` array (row ``lag`` = values ``lag`` rows back).
+
+    Lags are the leading axis so every reduction runs over contiguous rows of length ``rows``
+    (numpy reduces a short trailing axis an element at a time).
+    """
 
     def __init__(self, x: np.ndarray, position: np.ndarray, w: int) -> None:
+        n = x.size
         padded = np.concatenate([np.full(w - 1, np.nan), x])
-        view = np.lib.stride_tricks.sliding_window_view(padded, w)
-        lags = np.arange(w - 1, -1, -1)  # lag of each column: w-1 ... 0 (the current row)
-        in_group = position[:, None] >= lags[None, :]
+        view = np.stack([padded[w - 1 - lag : w - 1 - lag + n] for lag in range(w)])
+        in_group = position[None, :] >= np.arange(w)[:, None]
         self.valid = in_group & ~np.isnan(view)
         self.values = np.where(self.valid, view, 0.0)
-        self.count = self.valid.sum(axis=1)
+        self.count = self.valid.sum(axis=0)
         self.w = w
         with np.errstate(**_ERRSTATE):
-            self.mean = self.values.sum(axis=1) / self.count
+            self.mean = self.values.sum(axis=0) / self.count
         self._centred: np.ndarray | None = None
 
     @property
     def centred(self) -> np.ndarray:
         """Values minus the window mean (0 where not valid)."""
         if self._centred is None:
-            self._centred = np.where(self.valid, self.values - self.mean[:, None], 0.0)
+            self._centred = np.where(self.valid, self.values - self.mean[None, :], 0.0)
         return self._centred
 
     def std(self) -> np.ndarray:
         """Sample standard deviation (ddof 1) where the window has >= 2 values."""
         c = self.centred
         with np.errstate(**_ERRSTATE):
-            out = np.sqrt((c * c).sum(axis=1) / (self.count - 1))
+            out = np.sqrt((c * c).sum(axis=0) / (self.count - 1))
         return np.where(self.count >= 2, out, np.nan)
 
     def slope(self) -> np.ndarray:
         """Least-squares slope of the window's values against their row position (>= 2 values)."""
-        t = np.where(self.valid, np.arange(self.w, dtype=float)[None, :], 0.0)
+        # Lag L sits at position -L (only differences matter). With y centred on the valid values,
+        # sum((t - t_mean)(y - y_mean)) = sum(t (y - y_mean)); the t sums are small exact integers.
+        t = -np.arange(self.w, dtype=float)[:, None]
+        t_sum = (self.valid * t).sum(axis=0)
+        tt_sum = (self.valid * (t * t)).sum(axis=0)
         with np.errstate(**_ERRSTATE):
-            t_mean = t.sum(axis=1) / self.count
-            tc = np.where(self.valid, t - t_mean[:, None], 0.0)
-            out = (tc * self.centred).sum(axis=1) / (tc * tc).sum(axis=1)
+            out = (self.centred * t).sum(axis=0) / (tt_sum - t_sum * t_sum / self.count)
         return np.where(self.count >= 2, out, np.nan)
 
     def range(self) -> np.ndarray:
         """Max minus min of the window's values (null when it has none)."""
-        hi = np.where(self.valid, self.values, -np.inf).max(axis=1)
-        lo = np.where(self.valid, self.values, np.inf).min(axis=1)
+        hi = np.where(self.valid, self.values, -np.inf).max(axis=0)
+        lo = np.where(self.valid, self.values, np.inf).min(axis=0)
         return np.where(self.count >= 1, hi - lo, np.nan)
 
     def rank(self, x: np.ndarray) -> np.ndarray:
         """Average-tie rank of the current value among the window's values, divided by their count."""
-        earlier = self.values[:, :-1]
-        valid = self.valid[:, :-1]
-        current = x[:, None]
-        smaller = (valid & (earlier < current)).sum(axis=1)
-        equal = (valid & (earlier == current)).sum(axis=1)
-        present = valid.sum(axis=1) + 1
+        earlier = self.values[1:]
+        valid = self.valid[1:]
+        current = x[None, :]
+        smaller = (valid & (earlier < current)).sum(axis=0)
+        equal = (valid & (earlier == current)).sum(axis=0)
+        present = valid.sum(axis=0) + 1
         return np.where(np.isnan(x), np.nan, (1.0 + smaller + equal / 2.0) / present)
 
 
