@@ -65,6 +65,13 @@ function python(env: LocalSparkEnvironment, args: string[]): string {
   return execFileSync(env.python, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 }
 
+/** The directory of the version a job output's pointer (`_latest.json`) names: where its report and side files are. */
+function currentVersionDir(output: string): string {
+  const pointer = path.join(output, '_latest.json');
+  if (!fs.existsSync(pointer)) throw new Error(`demo: ${pointer} does not exist (the job published no version)`);
+  return path.join(output, '_versions', JSON.parse(fs.readFileSync(pointer, 'utf8')).version);
+}
+
 function inspect(env: LocalSparkEnvironment, command: 'table' | 'records', dir: string): any {
   return JSON.parse(python(env, [path.join(__dirname, 'inspect_output.py'), command, dir]));
 }
@@ -185,10 +192,18 @@ async function main(): Promise<void> {
     return result;
   };
 
-  await step(`Feature pipeline on local Spark ${env.sparkVersion}: the reference period, then the current one`, async () => {
-    const refArgs = withArgument(withArgument(featuresLocal.arguments, '--input', referenceInput), '--output', reference);
-    await runJob('features-reference', features, refArgs, featuresLocal.entryPoint, featuresLocal.pyFiles);
-    await runJob('features', features, featuresLocal.arguments, featuresLocal.entryPoint, featuresLocal.pyFiles);
+  // Fit once, apply many: the encoders are fitted on the reference period (its training features get
+  // out-of-fold target means), then that period (the validation baseline) and the current one are both
+  // encoded with those same encoders, so the PSI of an encoded feature measures drift, not two mappings.
+  const training = reference.replace(/\/?$/, '-training/');
+  await step(`Feature pipeline on local Spark ${env.sparkVersion}: fit on the reference period, apply to both periods`, async () => {
+    const onReference = withArgument(featuresLocal.arguments, '--input', referenceInput);
+    await runJob('features-fit', features, withArgument(onReference, '--output', training), featuresLocal.entryPoint, featuresLocal.pyFiles);
+    info(`encoders fitted on the reference period: ${path.relative(root, training)} (_encoders.json of its current version)`);
+    const applying = ['--encoders', training];
+    await runJob('features-reference', features, [...withArgument(onReference, '--output', reference), ...applying],
+      featuresLocal.entryPoint, featuresLocal.pyFiles);
+    await runJob('features', features, [...featuresLocal.arguments, ...applying], featuresLocal.entryPoint, featuresLocal.pyFiles);
   });
   const featuresOut = inspect(env, 'table', argument(featuresLocal.arguments, '--output'));
   const produced = featuresOut.columns.filter((c: string) => !sample.second.columns.includes(c));
@@ -197,7 +212,7 @@ async function main(): Promise<void> {
   await step('Validation: PSI of every feature between the two periods', async () => {
     await runJob('validate', validate, validateLocal.arguments, validateLocal.entryPoint, validateLocal.pyFiles);
   });
-  const reportPath = path.join(argument(validateLocal.arguments, '--output'), 'report.json');
+  const reportPath = path.join(currentVersionDir(argument(validateLocal.arguments, '--output')), 'report.json');
   if (!fs.existsSync(reportPath)) throw new Error(`demo: the validation wrote no ${path.relative(root, reportPath)}`);
   const psi = psiPerFeature([JSON.parse(fs.readFileSync(reportPath, 'utf8')).psi]);
   if (Object.keys(psi).length === 0) throw new Error('demo: the validation output holds no PSI values (records with feature/column and psi)');
@@ -212,6 +227,12 @@ async function main(): Promise<void> {
     rowsIn: { reference: sample.first.rows, current: sample.second.rows, total: sample.first.rows + sample.second.rows },
     rowsOut: { features: featuresOut.rows },
     featuresProduced: produced,
+    encoders: {
+      fittedOn: 'reference period',
+      fittedOutput: path.relative(root, training),
+      appliedTo: ['reference period (validation baseline)', 'current period'],
+      note: 'both periods are encoded with the same fitted mappings (--encoders), so the PSI of encoded features measures drift',
+    },
     psi,
     topStages: top,
     artifact: { version: artifact.version, contentHash: artifact.contentHash, keyPrefix: artifact.keyPrefix, dir: path.relative(root, artifact.outDir) },
@@ -226,10 +247,11 @@ async function main(): Promise<void> {
     outputs: {
       features: path.relative(root, argument(featuresLocal.arguments, '--output')),
       featuresReference: path.relative(root, reference),
+      featuresTraining: path.relative(root, training),
       validationReport: path.relative(root, reportPath),
       eventLogs: path.relative(root, eventLogs),
-      // Each entry point writes its own metrics (jobs, stages, totals) next to its output.
-      jobMetrics: [featuresLocal, validateLocal].map(j => path.join(argument(j.arguments, '--output'), '_metrics.json'))
+      // Each entry point writes its own metrics (jobs, stages, totals) into the version it published.
+      jobMetrics: [featuresLocal, validateLocal].map(j => path.join(currentVersionDir(argument(j.arguments, '--output')), '_metrics.json'))
         .filter(p => fs.existsSync(p)).map(p => path.relative(root, p)),
     },
     elapsedSeconds: Math.round((Date.now() - started) / 100) / 10,
@@ -237,6 +259,7 @@ async function main(): Promise<void> {
   await step('Summary', () => {
     fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     info(`rows in ${summary.rowsIn.total} (reference ${summary.rowsIn.reference}, current ${summary.rowsIn.current}), features rows out ${featuresOut.rows}`);
+    info(`encoders fitted on the reference period (${summary.encoders.fittedOutput}), applied unchanged to both periods`);
     const width = Math.max(...Object.keys(psi).map(k => k.length));
     for (const [name, value] of Object.entries(psi).sort((a, b) => b[1] - a[1])) {
       const reading = value < 0.1 ? 'stable' : value <= 0.25 ? 'watch' : 'shifted';
