@@ -1,6 +1,7 @@
 import { randomUUID } from 'crypto';
 import type { StartJobRunCommandInput } from '@aws-sdk/client-emr-serverless';
 import { CodeUriScheme } from '../artifacts/job-code';
+import { checkEmrServerlessProperties, checkSparkSubmitFields, sparkSubmitConf, throwFirstViolation } from '../config/emr-serverless-rules';
 import { invalidValue } from '../config/errors';
 import { validateOverride } from '../config/overrides';
 import { quoteShellWord } from '../config/quoting';
@@ -131,6 +132,7 @@ export function buildStartJobRunRequest(input: JobRunInput): StartJobRunCommandI
     throw invalidValue('monitoring.logUri', input.monitoring.logUri, 'expected an S3 URI such as s3://my-logs/emr-serverless/');
   }
   const sparkSubmitParameters = renderSparkSubmitParameters(input.sparkSubmitParameters, input.sparkConf ?? {});
+  checkServiceRules(input, sparkSubmitParameters);
   const monitoringConfiguration = renderMonitoring(input.monitoring);
   const configurationOverrides = input.applicationConfiguration?.length || monitoringConfiguration
     ? { applicationConfiguration: input.applicationConfiguration?.map(toSdkConfiguration), monitoringConfiguration }
@@ -153,6 +155,32 @@ export function buildStartJobRunRequest(input: JobRunInput): StartJobRunCommandI
     tags: input.tags ? { ...input.tags } : undefined,
     mode: input.mode,
   };
+}
+
+/**
+ * Checks the run against the EMR Serverless rules the service would refuse it for (src/config/emr-serverless-rules.ts),
+ * before any request is sent: the properties the run sees (its spark-defaults classification under the `--conf`
+ * pairs, which win) and StartJobRun's size limits. The application's own spark-defaults are not known here; a rule
+ * that needs a value neither sets (the cap of dynamic allocation) is checked only when the run sets it.
+ */
+function checkServiceRules(input: JobRunInput, sparkSubmitParameters: string): void {
+  let conf: { [key: string]: string };
+  try {
+    conf = sparkSubmitConf(sparkSubmitParameters);
+  } catch (err) {
+    const shown = sparkSubmitParameters.length > 80 ? `${sparkSubmitParameters.slice(0, 80)}…` : sparkSubmitParameters;
+    throw invalidValue('sparkSubmitParameters', shown, `${(err as Error).message}; quote values for a POSIX shell`);
+  }
+  const defaults: { [key: string]: string } = {};
+  for (const c of input.applicationConfiguration ?? []) {
+    if (c.classification === 'spark-defaults') Object.assign(defaults, c.properties ?? {});
+  }
+  const perRun = new Set(Object.keys(input.sparkConf ?? {}).map(k => validateOverride(k, input.sparkConf![k], DeploymentTarget.EMR_SERVERLESS).key));
+  throwFirstViolation(checkEmrServerlessProperties({ ...defaults, ...conf }),
+    key => (perRun.has(key) ? `sparkConf['${key}']` : key in conf ? `sparkSubmitParameters --conf ${key}` : `applicationConfiguration spark-defaults ${key}`));
+  throwFirstViolation(checkSparkSubmitFields({
+    entryPoint: input.entryPoint, entryPointArguments: input.entryPointArguments, sparkSubmitParameters,
+  }));
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as http from 'http';
 import * as net from 'net';
+import { refusalOfStartJobRun } from '../support/emr-serverless-service-rules';
 
 /** One request that passed through the proxy. */
 export interface ProxiedRequest {
@@ -12,6 +13,8 @@ export interface ProxiedRequest {
   status?: number;
   /** Whether the proxy answered itself instead of the upstream server. */
   injected?: boolean;
+  /** Why the proxy refused it as EMR Serverless would, when it did. */
+  refused?: string;
 }
 
 /** A fault to inject into the next `times` requests of an operation. */
@@ -44,11 +47,16 @@ export function operationOf(method: string, path: string): string {
  * A small HTTP proxy on 127.0.0.1 in front of a local API server: records every request, injects
  * throttling and server errors, and rewrites responses (moto finishes every run at once, so tests
  * script the states a real run goes through, or turn a run FAILED).
+ *
+ * It also stands in for the checks moto lacks: a StartJobRun that EMR Serverless would refuse (a
+ * dynamic allocation start count above the cap, a worker size or disk the service does not offer, a
+ * field over its size limit; test/support/emr-serverless-service-rules.ts) is answered with HTTP 400
+ * ValidationException, as the service answers it, and never reaches moto.
  */
 export class FaultProxy {
   /** Starts a proxy to `upstream` (e.g. `http://127.0.0.1:5000`). */
-  public static async start(upstream: string): Promise<FaultProxy> {
-    const proxy = new FaultProxy(new URL(upstream));
+  public static async start(upstream: string, options: { serviceRules?: boolean } = {}): Promise<FaultProxy> {
+    const proxy = new FaultProxy(new URL(upstream), options.serviceRules ?? true);
     await new Promise<void>(resolve => proxy.server.listen(0, '127.0.0.1', resolve));
     return proxy;
   }
@@ -59,7 +67,7 @@ export class FaultProxy {
   private readonly rewrites = new Map<string, ResponseRewrite>();
   private readonly counts = new Map<string, number>();
 
-  private constructor(private readonly upstream: URL) {
+  private constructor(private readonly upstream: URL, private readonly serviceRules: boolean) {
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch(err => {
         res.writeHead(599);
@@ -116,6 +124,11 @@ export class FaultProxy {
     const record: ProxiedRequest = { operation, method: req.method ?? 'GET', path, body };
     this.requests.push(record);
 
+    const refusal = this.serviceRules && operation === 'StartJobRun' ? refusalOfStartJobRun(body) : undefined;
+    if (refusal !== undefined) {
+      record.refused = refusal;
+      return this.answerWithFault({ operation, times: 1, status: 400, errorType: 'ValidationException', body: JSON.stringify({ message: refusal }) }, record, res);
+    }
     const faultIndex = this.faults.findIndex(f => f.operation === operation && f.times > 0);
     const fault = faultIndex === -1 ? undefined : this.faults[faultIndex];
     if (fault && !fault.afterForwarding) {
