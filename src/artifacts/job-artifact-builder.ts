@@ -126,7 +126,7 @@ export interface BuiltJobArtifact {
   readonly packageName: string;
   /** The version. */
   readonly version: string;
-  /** First 16 hex digits of the SHA-256 over every source file (path and bytes): same code, same hash. */
+  /** First 16 hex digits of the SHA-256 over every source file and dependency archive (path and bytes): same code, same hash. */
   readonly contentHash: string;
   /** Every file of the artifact (the manifest excluded), sorted by path. */
   readonly files: ArtifactFile[];
@@ -170,7 +170,8 @@ export function defaultJobSourceDir(): string {
  * for a given zlib, the same bytes.
  *
  * Layout written to `outDir` (and uploaded under `<prefix>/<package>/<version>/<hash>/`):
- * `<package>.zip`, `entrypoints/<name>.py`, `manifest.json`.
+ * `<package>.zip`, `entrypoints/<name>.py`, `dependencies/<target>-<hash>.zip` (one per `dependencies` target),
+ * `manifest.json` (files, third-party imports, and each archive's target and wheels).
  */
 export function buildJobArtifact(options: BuildJobArtifactOptions): BuiltJobArtifact {
   const sourceDir = path.resolve(options.sourceDir ?? defaultJobSourceDir());
@@ -234,7 +235,19 @@ export function buildJobArtifact(options: BuildJobArtifactOptions): BuiltJobArti
   };
   const manifestPath = path.join(outDir, ARTIFACT_MANIFEST_NAME);
   fs.writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
-  return { packageName, version, contentHash, files, manifestPath, outDir, keyPrefix, entryPoints: entryPointPaths, pyFiles: [zipName], dependencyArchives, imports };
+  return {
+    packageName,
+    version,
+    contentHash,
+    files,
+    manifestPath,
+    outDir,
+    keyPrefix,
+    entryPoints: entryPointPaths,
+    pyFiles: [zipName],
+    dependencyArchives,
+    imports,
+  };
 }
 
 const DEPENDENCIES_DIR = 'dependencies';
@@ -261,7 +274,15 @@ function buildDependencies(deps: JobDependencies | undefined, sourceDir: string,
     const rel = `${DEPENDENCIES_DIR}/${built.fileName}`;
     if (seen.has(rel)) throw invalidValue(`dependencies.targets[${i}]`, t.target, 'the same runtime is listed twice');
     seen.add(rel);
-    return { path: rel, sha256: built.sha256, size: built.size, target: built.target, requirements: built.requirements, wheels: built.wheels, topLevel: built.topLevel };
+    return {
+      path: rel,
+      sha256: built.sha256,
+      size: built.size,
+      target: built.target,
+      requirements: built.requirements,
+      wheels: built.wheels,
+      topLevel: built.topLevel,
+    };
   });
 }
 

@@ -14,6 +14,8 @@ import { registerJobOutput } from './job-outputs';
 import { JobRunContract } from './job-run-contract';
 import { suppressFindings } from '../artifacts/cdk-nag-metadata';
 import { CodeUriScheme } from '../artifacts/job-code';
+import { pythonTargetForEmr } from '../artifacts/python-target';
+import { DEPENDENCY_ARCHIVE_LINK, DEPENDENCY_PYTHONPATH, resolveRuntimeDependencies } from '../artifacts/runtime-dependencies';
 import { checkSparkSubmitFields, EMR_SERVERLESS_RULES, executorsWithinCapacity, throwFirstViolation } from '../config/emr-serverless-rules';
 import { invalidValue } from '../config/errors';
 import { quoteShellWord } from '../config/quoting';
@@ -79,6 +81,12 @@ export interface EmrServerlessSparkJobProps {
    * @default - none: the rule and alarm still exist, add targets or actions later
    */
   readonly failureTargets?: events.IRuleTarget[];
+  /**
+   * The Python the job runs with: one of the release's Pythons (emr-7.x: 3.9 or 3.11). The code's
+   * dependency archive must be built for it and for the application's architecture.
+   * @default - the release's default Python (3.9 on emr-7.x, 3.11 on emr-spark-8.0.0)
+   */
+  readonly pythonVersion?: string;
 }
 
 /** The Step Functions managed rule `.sync` uses to learn that a run ended. */
@@ -154,7 +162,7 @@ export class EmrServerlessSparkJob extends Construct {
     this.entryPointUri = def.entryPointUri(CodeUriScheme.S3);
     const pyFiles = def.pyFileUris(CodeUriScheme.S3);
     const pyFilesFlag = pyFiles.length > 0 ? `--py-files ${quoteShellWord(pyFiles.join(','))} ` : '';
-    this.sparkSubmitParameters = pyFilesFlag + this.configuration.toSparkSubmitParameters();
+    this.sparkSubmitParameters = pyFilesFlag + this.dependencyFlags(props.pythonVersion) + this.configuration.toSparkSubmitParameters();
     // StartJobRun's size limits (rules submit-parameters-length, entry-point-length, entry-point-arguments).
     throwFirstViolation(checkSparkSubmitFields({
       entryPoint: this.entryPointUri, entryPointArguments: def.arguments, sparkSubmitParameters: this.sparkSubmitParameters,
@@ -275,6 +283,46 @@ export class EmrServerlessSparkJob extends Construct {
       maxAttempts: this.maxAttempts,
       stateMachineArn: this.stateMachine?.stateMachineArn,
     };
+  }
+
+  /**
+   * `--conf` pairs that ship the code's dependency archive for this application's Python and architecture
+   * (checked at synth time): Spark unpacks it as `./deps` beside the driver and every executor, and the
+   * Python path of both points there.
+   */
+  private dependencyFlags(pythonVersion: string | undefined): string {
+    const app = this.application;
+    const runtime = pythonTargetForEmr({ releaseLabel: app.releaseLabel, architecture: app.architecture, pythonVersion });
+    // EMR Serverless documents no Python packages besides PySpark: everything else comes from the archive.
+    const archive = resolveRuntimeDependencies(this.definition.code, {
+      target: runtime,
+      description: `the EMR Serverless application (${app.releaseLabel}, ${app.architecture}, Python ${runtime.pythonVersion})`,
+    }, 'definition.code');
+    const conf: Array<[string, string]> = [];
+    if (archive) {
+      for (const key of ['spark.archives', 'spark.emr-serverless.driverEnv.PYTHONPATH', 'spark.executorEnv.PYTHONPATH']) {
+        if (this.configuration.get(key) !== undefined) {
+          throw invalidValue(`definition.sparkConf['${key}']`, this.configuration.get(key), 'is set from the code\'s dependency archive; leave it out');
+        }
+      }
+      conf.push(
+        ['spark.archives', `${this.definition.code.uriFor(archive.path, CodeUriScheme.S3)}#${DEPENDENCY_ARCHIVE_LINK}`],
+        ['spark.emr-serverless.driverEnv.PYTHONPATH', DEPENDENCY_PYTHONPATH],
+        ['spark.executorEnv.PYTHONPATH', DEPENDENCY_PYTHONPATH],
+      );
+    }
+    const release = app.release;
+    if (runtime.pythonVersion !== release.pythonVersions[0]) {
+      // Another of the release's Pythons: the image's interpreter at /usr/bin/python3.<minor> (EMR's
+      // documented way to pick Python 3.11 on emr-7.x), for the driver and the executors alike.
+      const interpreter = `/usr/bin/python${runtime.pythonVersion}`;
+      conf.push(
+        ['spark.emr-serverless.driverEnv.PYSPARK_DRIVER_PYTHON', interpreter],
+        ['spark.emr-serverless.driverEnv.PYSPARK_PYTHON', interpreter],
+        ['spark.executorEnv.PYSPARK_PYTHON', interpreter],
+      );
+    }
+    return conf.map(([k, v]) => `--conf ${quoteShellWord(`${k}=${v}`)} `).join('');
   }
 
   /**

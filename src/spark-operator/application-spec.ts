@@ -7,6 +7,8 @@ import {
   validateOperatorHadoopConf, validateOperatorSparkConf, validateQuantity, validateWholeNumber,
 } from './validation';
 import { CodeUriScheme } from '../artifacts/job-code';
+import { describePythonTarget, PythonTarget, validatePythonTarget } from '../artifacts/python-target';
+import { DEPENDENCY_ARCHIVE_LINK, DEPENDENCY_PYTHONPATH, resolveRuntimeDependencies, SPARK_RUNTIME_MODULES } from '../artifacts/runtime-dependencies';
 import { invalidValue } from '../config/errors';
 import { SparkConfiguration } from '../config/spark-configuration';
 import { DeploymentTarget, ResourceSizing, WorkerShape } from '../config/types';
@@ -15,6 +17,16 @@ import {
   SparkApplicationSpecRestartPolicy, SparkApplicationSpecRestartPolicyType, SparkApplicationSpecType,
 } from '../imports/sparkoperator.k8s.io';
 import { SparkJobDefinition } from '../job/spark-job-definition';
+
+/** The Python of a Spark image, as its builder declares it. */
+export interface SparkImagePython extends PythonTarget {
+  /**
+   * Top-level modules installed in the image besides Spark's own (`pandas`, `numpy`), so jobs may import
+   * them without a dependency archive.
+   * @default - none
+   */
+  readonly providedModules?: string[];
+}
 
 /** Properties shared by `SparkOperatorApplication` and `ScheduledSparkOperatorApplication`. */
 export interface SparkOperatorApplicationProps {
@@ -111,6 +123,13 @@ export interface SparkOperatorApplicationProps {
    * @default 185 - the `spark` user of the Apache Spark images
    */
   readonly runAsUser?: number;
+  /**
+   * The image's Python: its version, architecture and glibc (e.g. `apache/spark:3.5.6-python3` is Ubuntu-based:
+   * read them from the image you pin). Required when the job's code ships a dependency archive or imports
+   * third-party modules; the archive must be built for exactly this.
+   * @default - not declared: the job may import only the standard library and Spark
+   */
+  readonly imagePython?: SparkImagePython;
 }
 
 /** What rendering a job for the operator produced. */
@@ -174,6 +193,7 @@ export function renderSparkApplication(props: SparkOperatorApplicationProps, max
   const operatorConf = config.toSparkOperatorConf();
   // Job overrides win over the monitoring defaults; the webhook's rules apply to the result.
   const sparkConf = { ...monitoring.sparkConf(), ...operatorConf.sparkConf };
+  const archiveUris = dependencyArchiveConf(props, sparkConf);
   validateOperatorSparkConf('sparkConf', sparkConf, namespace);
   validateOperatorHadoopConf('hadoopConf', operatorConf.hadoopConf);
 
@@ -207,7 +227,9 @@ export function renderSparkApplication(props: SparkOperatorApplicationProps, max
     imagePullSecrets: props.imagePullSecrets && props.imagePullSecrets.length > 0 ? [...props.imagePullSecrets] : undefined,
     mainApplicationFile: job.entryPointUri(scheme),
     arguments: job.arguments.length > 0 ? [...job.arguments] : undefined,
-    deps: pyFiles.length > 0 ? { pyFiles } : undefined,
+    deps: pyFiles.length > 0 || archiveUris.length > 0
+      ? { pyFiles: pyFiles.length > 0 ? pyFiles : undefined, archives: archiveUris.length > 0 ? archiveUris : undefined }
+      : undefined,
     sparkConf,
     hadoopConf: operatorConf.hadoopConf,
     restartPolicy: restartPolicy(job.maxAttempts, retryInterval),
@@ -239,6 +261,38 @@ export function renderSparkApplication(props: SparkOperatorApplicationProps, max
     },
   };
   return { name, namespace, labels, annotations, config, spec };
+}
+
+/**
+ * The dependency archive for the image's Python (checked at synth time) as `deps.archives`, and the Python
+ * path of the driver and executors pointing at where Spark unpacks it (`./deps` in their working directory).
+ */
+function dependencyArchiveConf(props: SparkOperatorApplicationProps, sparkConf: { [key: string]: string }): string[] {
+  const code = props.job.code;
+  const thirdParty = (code.requiredImports ?? []).filter(m => !SPARK_RUNTIME_MODULES.includes(m));
+  if (props.imagePython === undefined) {
+    if (code.dependencyArchives.length > 0 || thirdParty.length > 0) {
+      throw invalidValue('imagePython', undefined,
+        `the job's code ${code.dependencyArchives.length > 0 ? `ships dependency archives for ${code.dependencyArchives.map(a => describePythonTarget(a.target)).join(' and ')}` : `imports ${thirdParty.join(', ')}`}; `
+        + "declare the image's Python ({ pythonVersion, architecture, glibc, providedModules }) so they can be checked against it");
+    }
+    return [];
+  }
+  const target = validatePythonTarget(props.imagePython, 'imagePython');
+  const archive = resolveRuntimeDependencies(code, {
+    target,
+    description: `the image ${props.image}`,
+    providedModules: props.imagePython.providedModules,
+  }, 'job.code');
+  if (!archive) return [];
+  for (const key of ['spark.archives', 'spark.kubernetes.driverEnv.PYTHONPATH', 'spark.executorEnv.PYTHONPATH']) {
+    if (sparkConf[key] !== undefined) {
+      throw invalidValue(`sparkConf['${key}']`, sparkConf[key], 'is set from the code\'s dependency archive; leave it out');
+    }
+  }
+  sparkConf['spark.kubernetes.driverEnv.PYTHONPATH'] = DEPENDENCY_PYTHONPATH;
+  sparkConf['spark.executorEnv.PYTHONPATH'] = DEPENDENCY_PYTHONPATH;
+  return [`${code.uriFor(archive.path, CodeUriScheme.S3A)}#${DEPENDENCY_ARCHIVE_LINK}`];
 }
 
 /** `text` as a valid label value: other characters become '_', at most 63, alphanumeric at both ends. */

@@ -34,7 +34,12 @@ for n in z.namelist():
 print(json.dumps(out))
 `;
 
-function readArchive(zip: string, target: PythonTarget): { dists: { [name: string]: { version: string; tags: string[]; loads: boolean } }; names: string[] } {
+interface ReadArchive {
+  readonly dists: { [name: string]: { version: string; tags: string[]; loads: boolean } };
+  readonly names: string[];
+}
+
+function readArchive(zip: string, target: PythonTarget): ReadArchive {
   return pythonJson(READ_ARCHIVE, zip, target.pythonVersion, target.architecture, target.glibc);
 }
 
