@@ -3,7 +3,9 @@
   python inspect_output.py table DIR     -> {"rows": n, "columns": [...], "files": k}
   python inspect_output.py records DIR   -> {"records": [...]}  (every row of its Parquet and JSON files)
 
-Files and directories starting with ``_`` or ``.`` are skipped, as Spark readers skip them.
+A versioned job output (``DIR/_latest.json``, see jobs/README.md) is read as a pyarrow user reads it:
+exactly the files its pointer names, paths relative to DIR. Elsewhere, files and directories starting
+with ``_`` or ``.`` are skipped, as Spark readers skip them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ import pyarrow.parquet as pq
 
 def visible_files(root: Path, suffixes: tuple[str, ...]) -> list[Path]:
     """Data files below ``root`` that a Spark reader would list (``root`` itself if it is a file)."""
+    pointer = root / "_latest.json"
+    if pointer.is_file():
+        named = [root / f["path"] for f in json.loads(pointer.read_text())["files"]]
+        return [p for p in named if p.suffix in suffixes]
     if root.is_file():
         return [root] if root.suffix in suffixes else []
     return sorted(
