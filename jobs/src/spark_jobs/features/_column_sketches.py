@@ -84,23 +84,20 @@ class Moments:
         return Moments(n, self.mean + delta * nb / n, m2, m3, m4)
 
 
-def _bit_length(v: np.ndarray) -> np.ndarray:
-    """Exact bit length of uint64 values (float64 is exact on 32-bit halves)."""
-    hi = (v >> np.uint64(32)).astype(np.float64)
-    lo = (v & np.uint64(0xFFFFFFFF)).astype(np.float64)
-    hi_bits = np.where(hi > 0, np.floor(np.log2(np.maximum(hi, 1.0))) + 1 + 32, 0)
-    lo_bits = np.where(lo > 0, np.floor(np.log2(np.maximum(lo, 1.0))) + 1, 0)
-    return np.where(hi > 0, hi_bits, lo_bits).astype(np.int64)
-
-
 def hll_update(registers: np.ndarray, hashes: np.ndarray) -> None:
-    """Fold 64-bit ``hashes`` into HyperLogLog ``registers`` (in place)."""
+    """Fold 64-bit ``hashes`` into HyperLogLog ``registers`` (in place).
+
+    The top ``HLL_P`` bits pick the register; the rank is 1 + the number of trailing zeros of the
+    other bits (as good as leading zeros for a uniform hash, and exact to compute: the lowest set
+    bit is a power of two, which float64 holds exactly).
+    """
     if hashes.size == 0:
         return
     p = np.uint64(HLL_P)
-    index = (hashes >> (np.uint64(64) - p)).astype(np.int64)
-    rest = (hashes << p) | (np.uint64(1) << (p - np.uint64(1)))  # a sentinel bit bounds the rank
-    rank = (64 - _bit_length(rest) + 1).astype(np.uint8)
+    index = (hashes >> (np.uint64(64) - p)).astype(np.intp)
+    rest = (hashes & np.uint64((1 << (64 - HLL_P)) - 1)) | np.uint64(1 << (64 - HLL_P))  # sentinel
+    lowest = rest & (~rest + np.uint64(1))
+    rank = (np.frexp(lowest.astype(np.float64))[1]).astype(np.uint8)  # frexp(2^k) = (0.5, k + 1)
     np.maximum.at(registers, index, rank)
 
 
@@ -208,22 +205,23 @@ class SummarizeColumns:
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         summary = PartitionSummary({name: ColumnSummary(numeric) for name, numeric in self.columns.items()})
-        chunk: list[pa.RecordBatch] = []
+        chunk: dict[str, list[np.ndarray]] = {name: [] for name, numeric in self.columns.items() if numeric}
         chunk_rows = 0
         for batch in batches:
             if batch.num_rows == 0:
                 continue
-            self._add(summary, batch)
-            chunk.append(batch)
+            self._add(summary, batch, chunk)
             chunk_rows += batch.num_rows
             if chunk_rows >= CHUNK_ROWS:
                 self._chunk_quantiles(summary, chunk)
-                chunk, chunk_rows = [], 0
-        if chunk:
+                chunk_rows = 0
+        if chunk_rows:
             self._chunk_quantiles(summary, chunk)
         yield _blob(summary)
 
-    def _add(self, summary: PartitionSummary, batch: pa.RecordBatch) -> None:
+    def _add(
+        self, summary: PartitionSummary, batch: pa.RecordBatch, chunk: dict[str, list[np.ndarray]]
+    ) -> None:
         w = None
         if self.weight_col is not None:
             raw = column_values(batch.column(self.weight_col), True)[0]
@@ -239,21 +237,24 @@ class SummarizeColumns:
         for name, numeric in self.columns.items():
             values, present = column_values(batch.column(name), numeric)
             summary.columns[name].add(values, present, w)
+            if numeric:
+                chunk[name].append(values[present])
 
-    def _chunk_quantiles(self, summary: PartitionSummary, chunk: list[pa.RecordBatch]) -> None:
-        for name, numeric in self.columns.items():
-            if not numeric:
-                continue
-            values = np.concatenate([column_values(b.column(name), True)[0] for b in chunk])
-            kept = values[~np.isnan(values)]
+    @staticmethod
+    def _chunk_quantiles(summary: PartitionSummary, chunk: dict[str, list[np.ndarray]]) -> None:
+        """Record each column's exact chunk quantiles, then empty the chunk."""
+        for name, parts in chunk.items():
+            kept = np.concatenate(parts) if parts else np.empty(0)
+            parts.clear()
             if kept.size:
-                summary.columns[name].chunk_quantiles.append(tuple(inverted_cdf(np.sort(kept), QUANTILES)))
+                summary.columns[name].chunk_quantiles.append(tuple(inverted_cdf(kept, QUANTILES)))
 
 
-def inverted_cdf(sorted_values: np.ndarray, qs: Sequence[float]) -> list[float]:
-    """The smallest value whose share of values at or below it is >= q, for each q."""
-    n = sorted_values.size
-    return [float(sorted_values[max(0, math.ceil(q * n) - 1)]) for q in qs]
+def inverted_cdf(values: np.ndarray, qs: Sequence[float]) -> list[float]:
+    """The smallest value whose share of ``values`` at or below it is >= q, for each q (no NaN)."""
+    ranks = [max(0, math.ceil(q * values.size) - 1) for q in qs]
+    ordered = np.sort(values)  # faster than np.partition with several ranks
+    return [float(ordered[r]) for r in ranks]
 
 
 @dataclass
