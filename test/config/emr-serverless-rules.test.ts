@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import {
   checkEmrServerlessProperties, checkSparkSubmitFields, EMR_SERVERLESS_RULES, emrServerlessRules, executorsWithinCapacity, sparkSubmitConf,
 } from '../../src/config/emr-serverless-rules';
@@ -190,5 +192,15 @@ describe('the rule set', () => {
     expect(executorsWithinCapacity({ cpu: 84, memoryGb: 200 }, driver, executor)).toBe(11);
     expect(executorsWithinCapacity({ cpu: 84, memoryGb: 336, diskGb: 100 }, driver, executor)).toBe(4);
     expect(executorsWithinCapacity({ cpu: 2, memoryGb: 336 }, driver, executor)).toBe(0);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'configuration.md'), 'utf8');
+  test.each(emrServerlessRules().map(r => [r.id, r] as const))('lists rule %s with its sources, and marks it when not confirmed', (id, rule) => {
+    const row = doc.split('\n').find(line => line.startsWith(`| \`${id}\` |`));
+    expect(row).toBeDefined();
+    for (const source of rule.sources) expect(row).toContain(`(${source})`);
+    expect(row!.includes('**not confirmed**')).toBe(!rule.confirmed);
   });
 });
