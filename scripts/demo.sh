@@ -58,6 +58,10 @@ if [ "${SKIP_S3A_JARS:-0}" != 1 ]; then
   say "S3A connector jars (once; about 840 MB for both lines; SKIP_S3A_JARS=1 skips)"
   bash scripts/fetch-s3a-jars.sh
 fi
+# The pinned job-dependency wheels (numpy, pandas, pyarrow for two runtimes, ~150 MB once): the example
+# apps and the tests build the dependency archive from them offline.
+say "Job dependency wheels (once; about 150 MB)"
+bash scripts/fetch-dependency-wheels.sh
 
 if [ ! -f lib/index.js ] || [ -n "$(find src -name '*.ts' -newer lib/index.js -print -quit)" ]; then
   say "Compiling the TypeScript library (lib/ is missing or older than src/)"
