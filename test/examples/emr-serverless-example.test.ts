@@ -3,7 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildExampleApp } from '../../examples/emr-serverless/app';
+import { EmrServerlessSparkJob } from '../../src/emr-serverless';
 import { venvBin } from '../artifacts/python';
+import { confOf, refusalOf } from '../support/emr-serverless-service-rules';
 
 // cfn-lint checks CDK emits itself and we cannot change, each with the reason it is accepted.
 const ACCEPTED_CFN_LINT = {
@@ -16,7 +18,8 @@ const ACCEPTED_CFN_LINT = {
  */
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'emr-example-'));
 const context = process.env.SPARK_DEPLOY_EXAMPLE_JOBS ? { jobsSourceDir: process.env.SPARK_DEPLOY_EXAMPLE_JOBS } : {};
-const assembly = buildExampleApp(outdir, context).synth();
+const exampleApp = buildExampleApp(outdir, context);
+const assembly = exampleApp.synth();
 const templates = assembly.stacks.map(s => path.join(outdir, s.templateFile));
 
 describe('examples/emr-serverless', () => {
@@ -81,6 +84,28 @@ describe('examples/emr-serverless', () => {
     for (const plugin of report.pluginReports) {
       expect(plugin.violations).toEqual([]);
     }
+  });
+
+  test('every job passes EMR Serverless\'s StartJobRun checks and fits the application\'s maximumCapacity at its cap', () => {
+    const jobs = exampleApp.node.findAll().filter((c): c is EmrServerlessSparkJob => c instanceof EmrServerlessSparkJob);
+    expect(jobs.map(j => j.definition.name).sort()).toEqual(['features', 'validate']);
+    for (const job of jobs) {
+      const conf = confOf(job.sparkSubmitParameters);
+      // The test's own reading of the service's checks (emr-7.12.0).
+      expect(refusalOf(conf, [7, 12])).toBeUndefined();
+      const cap = job.application.maximumCapacity;
+      const max = Number(conf['spark.dynamicAllocation.maxExecutors']);
+      const executor = job.configuration.props.executor;
+      const driver = { cpu: job.configuration.driver.cpu, memoryGb: job.configuration.driver.containerMiB / 1024 };
+      expect(driver.cpu + max * executor.cpu).toBeLessThanOrEqual(cap.cpu);
+      expect(driver.memoryGb + max * executor.memoryGb).toBeLessThanOrEqual(cap.memoryGb);
+      if (cap.diskGb !== undefined) expect(20 + max * (executor.diskGb ?? 20)).toBeLessThanOrEqual(cap.diskGb);
+    }
+    // The features job (50 GB, 4 vCPU executors) would want 25 executors; the 84 vCPU application holds 20.
+    const features = jobs.find(j => j.definition.name === 'features')!;
+    expect(features.application.maximumCapacity.cpu).toBe(84);
+    expect(confOf(features.sparkSubmitParameters)['spark.dynamicAllocation.maxExecutors']).toBe('20');
+    expect(features.configuration.reasons()['spark.dynamicAllocation.maxExecutors']).toMatch(/^25 by the input, lowered to the 20 that fit: the application's maximumCapacity \(84 vCPU/);
   });
 
   test('no Docker is involved: every asset is a file or directory', () => {
