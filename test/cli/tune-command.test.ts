@@ -21,6 +21,29 @@ describe('spark-deploy tune', () => {
     for (const v of Object.values(out.properties)) expect(typeof v).toBe('string');
   });
 
+  test('the issue\'s small job: a cap EMR Serverless accepts, the start count within it, and why', async () => {
+    // GIVEN the command a new user ran (1 GB on 4 vCPU / 16 GB workers), which used to render maxExecutors=2
+    const { code, stdout } = await run(['tune', '--target', 'emr-serverless', '--release', 'emr-7.12.0',
+      '--worker-cpu', '4', '--worker-memory-gb', '16', '--input-gb', '1', '--format', 'json']);
+    expect(code).toBe(0);
+    const { properties, reasons } = JSON.parse(stdout);
+    // THEN the service's check min <= max(initialExecutors, minExecutors, executor.instances) <= max holds
+    const min = Number(properties['spark.dynamicAllocation.minExecutors']);
+    const max = Number(properties['spark.dynamicAllocation.maxExecutors']);
+    const start = Math.max(Number(properties['spark.dynamicAllocation.initialExecutors']), min, Number(properties['spark.executor.instances'] ?? 3));
+    expect([min <= start, start <= max]).toEqual([true, true]);
+    expect(max).toBe(3);
+    expect(reasons['spark.dynamicAllocation.maxExecutors']).toMatch(/EMR Serverless starts a run with/);
+  });
+
+  test('a --conf that breaks an EMR Serverless rule is a usage error naming the rule and its source', async () => {
+    const { code, stdout, stderr } = await run(['tune', '--target', 'emr-serverless', '--worker-cpu', '4', '--worker-memory-gb', '16',
+      '--conf', 'spark.dynamicAllocation.maxExecutors=2']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^spark-deploy tune: overrides\['spark.dynamicAllocation.maxExecutors'\]: '2' is not valid; .*EMR Serverless rule 'dynamic-allocation-bounds'.*aws-emr-utilities\/pull\/175/);
+  });
+
   test('--format conf prints a spark-defaults.conf', async () => {
     const { code, stdout } = await run(['tune', '--target', 'kubernetes', '--worker-cpu', '2', '--worker-memory-gb', '8', '--format', 'conf']);
     expect(code).toBe(0);
