@@ -402,3 +402,14 @@ def test_bad_cross_fitting_input_names_the_problem(spark: SparkSession, kwargs: 
     )
     with pytest.raises(FeatureInputError, match=message):
         CategoricalEncoder().fit_target_mean(df, "cat", "y", **kwargs)
+
+
+def test_default_fold_key_hashes_the_row_without_map_columns(spark: SparkSession) -> None:
+    df = spark.createDataFrame(
+        [(i, "ab"[i % 2], i % 3 == 0, {"k": i}) for i in range(40)],
+        "id int, cat string, y boolean, m map<string,int>",
+    )
+    encoder = CategoricalEncoder()
+    out = encoder.target_mean_encoding(df, "cat", "y", smoothing=1.0)
+    assert encoder.fitted["cat_target_mean"].params["fold_key"] == ["id", "cat", "y"]
+    assert out.count() == 40 and out.filter(F.col("cat_target_mean").isNull()).count() == 0

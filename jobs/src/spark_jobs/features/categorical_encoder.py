@@ -23,9 +23,10 @@ values: rows are split into folds, and a row of fold k gets the m-estimate fitte
 other folds (their own prior too; a category with no weight outside fold k gets that prior), applied
 by :meth:`CategoricalEncoder.transform_training`. This is scikit-learn's ``TargetEncoder.fit_transform``
 with a float ``smooth`` and the same folds. Folds are deterministic: ``pmod(xxhash64(fold_key...), cv)``
-in Spark SQL (``fold_key`` defaults to every column of the fit input; name a key such as the customer
-to keep all of its rows in one fold), or the integer ids of a declared ``fold_col`` (ids >= 0, each
-distinct id one fold, like scikit-learn's ``PredefinedSplit``). ``cv=0`` turns cross-fitting off.
+in Spark SQL (``fold_key`` defaults to every column of the fit input except map columns; name a
+key such as the customer to keep all of its rows in one fold), or the integer ids of a declared
+``fold_col`` (ids >= 0, each distinct id one fold, like scikit-learn's ``PredefinedSplit``).
+``cv=0`` turns cross-fitting off.
 
 Weights (``weight_col``) must be non-null and >= 0, with a positive total. (scikit-learn's
 ``TargetEncoder`` and category_encoders 2.11 learn null as a category of its own; here it is the prior.)
@@ -42,7 +43,7 @@ from typing import Any
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType
+from pyspark.sql.types import MapType, StringType
 
 from spark_jobs import io
 from spark_jobs.features._checks import (
@@ -484,7 +485,9 @@ def _checked(df: DataFrame, r: EncodingRequest) -> EncodingRequest:
                 f"{column_type(df, r.fold_col).simpleString()}; fold ids must be integers"
             )
     elif r.cv >= 2:
-        fold_key = tuple(r.fold_key) if r.fold_key is not None else tuple(df.columns)
+        # Default: the whole row (map columns cannot be hashed in Spark, so they are left out).
+        hashable = tuple(f.name for f in df.schema.fields if not isinstance(f.dataType, MapType))
+        fold_key = tuple(r.fold_key) if r.fold_key is not None else hashable
         if not fold_key or not all(isinstance(c, str) for c in fold_key):
             raise FeatureInputError(f"{role} '{r.output}': fold_key must be a non-empty list of column names")
         require_columns(df, fold_key, f"{role} '{r.output}': fold_key")
