@@ -1,8 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { archiveLoadsLocally, localPythonTarget } from './local-dependencies';
 import { LocalSparkEnvironment, s3aJars } from './local-environment';
 import { LocalInvocation } from './local-runner';
 import { LocalSparkDefaults } from './local-spark-defaults';
+import { describePythonTarget, PythonTarget } from '../artifacts/python-target';
 import { invalidValue } from '../config/errors';
 import { SparkConfiguration } from '../config/spark-configuration';
 import { DeploymentTarget, StorageKind, SparkTuningProps } from '../config/types';
@@ -13,6 +15,10 @@ export interface LocalJobCode {
   readonly entryPoint: string;
   /** `--py-files` archives (empty when the venv has the package installed). */
   readonly pyFiles: string[];
+  /** Third-party modules the code imports, when the artifact's manifest lists them. */
+  readonly requiredImports?: string[];
+  /** The artifact's dependency archives (absolute paths) with their targets. */
+  readonly dependencyArchives: Array<{ path: string; target: PythonTarget }>;
 }
 
 /**
@@ -34,6 +40,8 @@ export function resolveLocalCode(env: LocalSparkEnvironment, entryPoint: string,
     return {
       entryPoint: path.resolve(artifactDir, rel),
       pyFiles: (manifest.pyFiles ?? []).map((p: string) => path.resolve(artifactDir, p)),
+      requiredImports: manifest.imports ? Object.keys(manifest.imports) : undefined,
+      dependencyArchives: (manifest.dependencies ?? []).map((d: any) => ({ path: path.resolve(artifactDir, d.path), target: d.target })),
     };
   }
   const dir = path.join(env.repoRoot, 'jobs', 'src', 'spark_jobs', 'entrypoints');
@@ -43,7 +51,7 @@ export function resolveLocalCode(env: LocalSparkEnvironment, entryPoint: string,
   if (!known.includes(entryPoint)) {
     throw invalidValue('entryPoint', entryPoint, `expected one of the entry points in ${dir}: ${known.join(', ') || '(none yet)'}`);
   }
-  return { entryPoint: path.join(dir, `${entryPoint}.py`), pyFiles: [] };
+  return { entryPoint: path.join(dir, `${entryPoint}.py`), pyFiles: [], dependencyArchives: [] };
 }
 
 /** What `localJob` needs. */
@@ -62,12 +70,19 @@ export interface LocalJobOptions {
   readonly maxDriverMemoryMiB?: number;
   readonly environment?: { [name: string]: string };
   readonly stdio?: 'inherit' | 'pipe';
+  /**
+   * Run with the artifact's dependency archive built for this interpreter (Python version, CPU, glibc),
+   * as the cluster would, instead of what the venv has installed. Needs `artifactDir`.
+   * @default false
+   */
+  readonly useDependencyArchive?: boolean;
 }
 
 /** The configuration a local run of an entry point uses, and the invocation itself. */
 export function localJob(options: LocalJobOptions): { config: SparkConfiguration; defaults: LocalSparkDefaults; invocation: LocalInvocation } {
   const { env } = options;
   const code = resolveLocalCode(env, options.entryPoint, options.artifactDir);
+  const dependencyArchive = options.useDependencyArchive ? localArchive(env, code, options.artifactDir) : undefined;
   const release = options.tuning.release ?? (options.tuning.target === DeploymentTarget.KUBERNETES ? env.sparkVersion : undefined);
   const storage = options.endpoint !== undefined
     ? { kind: StorageKind.S3_COMPATIBLE, endpoint: options.endpoint }
@@ -91,6 +106,22 @@ export function localJob(options: LocalJobOptions): { config: SparkConfiguration
       defaults,
       environment: options.environment,
       stdio: options.stdio,
+      dependencyArchive,
+      requiredImports: code.requiredImports,
     },
   };
+}
+
+function localArchive(env: LocalSparkEnvironment, code: LocalJobCode, artifactDir: string | undefined): string {
+  if (artifactDir === undefined) {
+    throw invalidValue('useDependencyArchive', true, 'needs artifactDir: a built artifact with dependency archives');
+  }
+  const local = localPythonTarget(env.python);
+  const archive = code.dependencyArchives.find(a => archiveLoadsLocally(a.target, local));
+  if (archive === undefined) {
+    throw invalidValue('useDependencyArchive', true, code.dependencyArchives.length === 0
+      ? `the artifact in ${artifactDir} has no dependency archive; build it with dependencies for ${describePythonTarget(local)}`
+      : `the artifact's archives are for ${code.dependencyArchives.map(a => describePythonTarget(a.target)).join(' and ')}, but ${env.python} is ${describePythonTarget(local)}`);
+  }
+  return archive.path;
 }

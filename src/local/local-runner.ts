@@ -2,8 +2,10 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { checkLocalImports, unpackDependencyArchive } from './local-dependencies';
 import { LocalSparkEnvironment } from './local-environment';
 import { LocalSparkDefaults } from './local-spark-defaults';
+import { DEPENDENCY_PYTHONPATH } from '../artifacts/runtime-dependencies';
 import { invalidValue } from '../config/errors';
 
 /** One local spark-submit: the entry point, its arguments and the rendered configuration. */
@@ -24,6 +26,16 @@ export interface LocalInvocation {
   readonly stdio?: 'inherit' | 'pipe';
   /** Keep the temporary `SPARK_CONF_DIR` after the run (to inspect it). Default false. */
   readonly keepConfDir?: boolean;
+  /**
+   * A dependency archive (local zip) to run with, as a cluster would: unpacked as `./deps` in the run's
+   * working directory, with `PYTHONPATH=./deps` for the driver and the executors. Default: none.
+   */
+  readonly dependencyArchive?: string;
+  /**
+   * Third-party modules the job imports: checked importable (with the archive, when given) before Spark
+   * starts, so a missing one fails at once with its name. Default: not checked.
+   */
+  readonly requiredImports?: string[];
 }
 
 /** How a local run ended. */
@@ -74,6 +86,9 @@ logger.metrics.level = error
 export function sparkSubmitCommand(inv: LocalInvocation): string[] {
   const args = [inv.env.sparkSubmit];
   if (inv.pyFiles && inv.pyFiles.length > 0) args.push('--py-files', inv.pyFiles.join(','));
+  // Local mode runs the Python workers in the driver's working directory, where the archive is unpacked
+  // (spark.archives would unpack a second copy under SparkFiles' root, which local workers never see).
+  if (inv.dependencyArchive) args.push('--conf', `spark.executorEnv.PYTHONPATH=${DEPENDENCY_PYTHONPATH}`);
   return [...args, inv.entryPoint, ...inv.arguments];
 }
 
@@ -98,11 +113,26 @@ export function startLocalRun(inv: LocalInvocation): LocalRun {
   for (const file of inv.pyFiles ?? []) {
     if (!fs.existsSync(file)) throw invalidValue('pyFiles', file, 'expected existing files');
   }
+  let runDir: string | undefined;
+  if (inv.dependencyArchive) {
+    runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-deploy-run-'));
+    unpackDependencyArchive(inv.env.python, inv.dependencyArchive, runDir);
+  }
+  try {
+    if (inv.requiredImports) {
+      checkLocalImports(inv.env.python, inv.requiredImports, runDir ? path.join(runDir, 'deps') : undefined,
+        'build the artifact with `dependencies` for this interpreter and run with its dependency archive, or install them');
+    }
+  } catch (e) {
+    if (runDir) fs.rmSync(runDir, { recursive: true, force: true });
+    throw e;
+  }
   const confDir = writeConfDir(inv.defaults);
   const command = sparkSubmitCommand(inv);
   const stdio = inv.stdio ?? 'pipe';
   const child = spawn(command[0], command.slice(1), {
     detached: true,
+    cwd: runDir,
     stdio: stdio === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
@@ -112,6 +142,7 @@ export function startLocalRun(inv: LocalInvocation): LocalRun {
       PYSPARK_DRIVER_PYTHON: inv.env.python,
       PATH: `${path.dirname(inv.env.python)}${path.delimiter}${process.env.PATH ?? ''}`,
       VIRTUAL_ENV: inv.env.venvDir,
+      ...(runDir ? { PYTHONPATH: DEPENDENCY_PYTHONPATH } : {}),
     },
   });
   let stdout = '';
@@ -121,6 +152,7 @@ export function startLocalRun(inv: LocalInvocation): LocalRun {
   const done = new Promise<LocalRunResult>(resolve => {
     const finish = (exitCode: number | null, signal: NodeJS.Signals | null) => {
       if (!inv.keepConfDir) fs.rmSync(confDir, { recursive: true, force: true });
+      if (runDir) fs.rmSync(runDir, { recursive: true, force: true });
       resolve({ exitCode, signal, stdout, stderr, confDir, command });
     };
     child.on('error', err => {
