@@ -16,8 +16,8 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { pythonTargetForEmr, VersionedJobArtifact } from '../../src/artifacts';
-import { resolveEmrRelease } from '../../src/config/releases';
+import { VersionedJobArtifact } from '../../src/artifacts';
+import { EXAMPLE_RELEASE_LABEL, exampleJobDependencies } from '../example-dependencies';
 import { EmrServerlessApplication, EmrServerlessSparkJob, SparkJobExecutionRole } from '../../src/emr-serverless';
 import { pipelineJobs } from '../pipeline-jobs';
 
@@ -54,21 +54,11 @@ export class SparkFeaturesStack extends Stack {
 
     // Context `jobsSourceDir` packages another checkout of the jobs; by default, this repository's spark_jobs.
     const sourceDir = this.node.tryGetContext('jobsSourceDir') as string | undefined;
-    const releaseLabel = 'emr-7.12.0';
+    const releaseLabel = EXAMPLE_RELEASE_LABEL;
     // The jobs import numpy, pandas and pyarrow: ship them as a dependency archive for this application's
     // Python (3.9), architecture (ARM64, the default) and OS (Amazon Linux 2023), built from binary wheels
-    // without Docker. Offline here, from the wheels scripts/fetch-dependency-wheels.sh pins; without
-    // findLinks and noIndex, pip resolves the same bounds from PyPI.
-    const artifact = new VersionedJobArtifact(this, 'SparkJobs', {
-      bucket: platform,
-      sourceDir,
-      dependencies: {
-        targets: [{ target: pythonTargetForEmr({ releaseLabel }), sparkLine: resolveEmrRelease(releaseLabel).sparkLine }],
-        findLinks: [path.join(__dirname, '..', '..', '.tools', 'wheels', 'cp39-aarch64')],
-        noIndex: true,
-        cacheDir: path.join(__dirname, '..', '..', '.tools', 'dependency-archives'),
-      },
-    });
+    // without Docker (see examples/example-dependencies.ts).
+    const artifact = new VersionedJobArtifact(this, 'SparkJobs', { bucket: platform, sourceDir, dependencies: exampleJobDependencies() });
     const application = new EmrServerlessApplication(this, 'Spark', {
       releaseLabel,
       executor: { cpu: 4, memoryGb: 16 },

@@ -24,6 +24,7 @@ import {
   ConcurrencyPolicy, ScheduledSparkOperatorApplication, SparkOperatorApplication, SparkOperatorRbac,
   TaintEffect, TolerationOperator, WorkloadIdentity,
 } from '../../src/spark-operator';
+import { exampleJobDependencies } from '../example-dependencies';
 import { pipelineJobs } from '../pipeline-jobs';
 
 /** Names the example uses for the AWS side (made by the platform's CDK/Terraform, not here). */
@@ -35,9 +36,12 @@ export const EXAMPLE_AWS = {
 
 /** The `spark_jobs` artifact's code at its versioned key (`artifacts/spark_jobs/<version>/<hash>`). */
 export function artifactCode(bucketName: string): JobCode {
-  // Built into a scratch directory only to learn the version, content hash and layout.
+  // Built into a scratch directory only to learn the version, content hash and layout; with the EMR
+  // example's dependency archive (emr-7.12.0, ARM64), so the content hash and key are the uploaded ones.
+  // That archive is for EMR's Python: this image brings its own numpy, pandas and pyarrow, so the code is
+  // referenced without it (to ship an archive here, build one for the image's Python and set imagePython).
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-deploy-example-artifact-'));
-  const built = buildJobArtifact({ outDir: path.join(scratch, 'artifact') });
+  const built = buildJobArtifact({ outDir: path.join(scratch, 'artifact'), dependencies: exampleJobDependencies() });
   fs.rmSync(scratch, { recursive: true, force: true });
   return JobCode.fromBucket({
     bucketName,

@@ -12,6 +12,7 @@ import * as path from 'path';
 import { localizeJob } from './local-rewrite';
 import { emrJobsFromTemplate, operatorJobsFromManifests, RenderedJob } from './rendered-jobs';
 import { stageTimes } from './stage-times';
+import { exampleJobDependencies } from '../../examples/example-dependencies';
 import { buildJobArtifact, BuiltJobArtifact } from '../../src/artifacts/job-artifact-builder';
 import { resolveEmrRelease, StorageKind } from '../../src/config';
 import { findRepoRoot, localSparkEnvironment, LocalSparkEnvironment } from '../../src/local/local-environment';
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
   const env = localSparkEnvironment(line);
 
   const artifact: BuiltJobArtifact = await step('Building the versioned job artifact', () => {
-    const built = buildJobArtifact({ outDir: path.join(outDir, 'artifact') });
+    const built = buildJobArtifact({ outDir: path.join(outDir, 'artifact'), dependencies: exampleJobDependencies() });
     info(`${built.packageName} ${built.version}, content hash ${built.contentHash}: ${built.files.map(f => f.path).join(', ')}`);
     return built;
   });

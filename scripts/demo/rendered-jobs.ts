@@ -9,6 +9,8 @@ export interface RenderedJob {
   readonly entryPoint: string;
   readonly arguments: string[];
   readonly pyFiles: string[];
+  /** `spark.archives` (`<uri>#<name>`): the code's dependency archive; kept out of `properties`. */
+  readonly archives?: string[];
   /** Spark properties (Hadoop ones with `spark.hadoop.`), in the order the target applies them. */
   readonly properties: { [key: string]: string };
   /** The Spark version the target runs (the release's), e.g. `3.5.6`. */
@@ -125,13 +127,16 @@ export function emrJobsFromTemplate(templatePath: string): RenderedJob[] {
   return Object.entries<any>(jobs).map(([name, job]) => {
     const submit = parseSparkSubmitParameters(job.sparkSubmitParameters);
     const app = appDefaults(String(job.applicationId));
+    // The dependency archive is a code file like --py-files, not a property a local run can take as is.
+    const { ['spark.archives']: archives, ...conf } = submit.conf;
     return {
       target: 'emr-serverless',
       name,
       entryPoint: job.entryPoint,
       arguments: job.entryPointArguments ?? [],
       pyFiles: submit.pyFiles,
-      properties: { ...app.props, ...submit.conf },
+      archives: archives ? archives.split(',') : [],
+      properties: { ...app.props, ...conf },
       sparkVersion: app.release,
     };
   });
@@ -159,6 +164,7 @@ export function operatorJobsFromManifests(dir: string): RenderedJob[] {
         entryPoint: spec.mainApplicationFile,
         arguments: spec.arguments ?? [],
         pyFiles: spec.deps?.pyFiles ?? [],
+        archives: spec.deps?.archives ?? [],
         properties,
         sparkVersion: spec.sparkVersion,
       });

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildExampleApp as buildEmrApp } from '../../examples/emr-serverless/app';
+import { exampleJobDependencies } from '../../examples/example-dependencies';
 import { buildExampleApp as buildOperatorApp } from '../../examples/spark-operator/app';
 import { localizeJob } from '../../scripts/demo/local-rewrite';
 import { emrJobsFromTemplate, operatorJobsFromManifests, RenderedJob } from '../../scripts/demo/rendered-jobs';
@@ -55,7 +56,7 @@ describeContract('the jobs the constructs define run on local Spark as rendered'
   const servers: LocalS3Server[] = [];
 
   beforeAll(() => {
-    artifact = buildJobArtifact({ outDir: path.join(work, 'artifact') });
+    artifact = buildJobArtifact({ outDir: path.join(work, 'artifact'), dependencies: exampleJobDependencies() });
   });
   afterAll(async () => {
     for (const s of servers) await s.stop();

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildExampleApp } from '../../examples/emr-serverless/app';
+import { exampleJobDependencies } from '../../examples/example-dependencies';
 import { localBucketName, localizeJob } from '../../scripts/demo/local-rewrite';
 import { emrJobsFromTemplate, parseSparkSubmitParameters, resolveIntrinsics, splitShellWords } from '../../scripts/demo/rendered-jobs';
 import { buildJobArtifact } from '../../src/artifacts/job-artifact-builder';
@@ -50,7 +51,7 @@ describe('reading rendered jobs', () => {
       // GIVEN the example synthesized and the artifact built from the same package
       const outdir = path.join(work, 'cdk.out');
       const assembly = buildExampleApp(outdir).synth();
-      const artifact = buildJobArtifact({ outDir: path.join(work, 'artifact') });
+      const artifact = buildJobArtifact({ outDir: path.join(work, 'artifact'), dependencies: exampleJobDependencies() });
       const template = assembly.stacks[0].templateFullPath;
       // WHEN its jobs are read back and localized
       const jobs = emrJobsFromTemplate(template);
