@@ -127,6 +127,30 @@ describe('buildDependencyArchive', () => {
   });
 });
 
+describe('a user\'s own PySpark project', () => {
+  test('with a requirements.txt: its requirements are packaged for the target and its imports listed', () => {
+    // GIVEN a project directory with requirements.txt (no pyproject.toml) and a package importing six
+    const root = tmp('user-project-');
+    fs.writeFileSync(path.join(root, 'requirements.txt'), '# runtime\nsix==1.17.0\npyspark==3.5.6  # provided by the runtime\n');
+    const pkg = path.join(root, 'my_jobs');
+    fs.mkdirSync(path.join(pkg, 'entrypoints'), { recursive: true });
+    fs.writeFileSync(path.join(pkg, '__init__.py'), '');
+    fs.writeFileSync(path.join(pkg, 'entrypoints', 'score.py'), 'import json\nimport six\nfrom pyspark.sql import SparkSession\ntry:\n    import ujson\nexcept ImportError:\n    ujson = None\n');
+    // WHEN
+    const built = buildJobArtifact({
+      sourceDir: pkg, version: '2.0.0', outDir: path.join(tmp('user-out-'), 'out'),
+      dependencies: { targets: [{ target: EMR7_ARM64 }], findLinks: [wheelDir(EMR7_ARM64)], noIndex: true, cacheDir: tmp('user-cache-') },
+    });
+    // THEN six is in the archive (pyspark left to the runtime), and the optional ujson import is not required
+    const archive = built.dependencyArchives[0];
+    expect(archive.requirements).toEqual(['six==1.17.0']);
+    expect(archive.wheels.map(w => `${w.name} ${w.version}`)).toEqual(['six 1.17.0']);
+    expect(Object.keys(readArchive(path.join(built.outDir, archive.path), EMR7_ARM64).dists)).toEqual(['six']);
+    expect(built.imports).toEqual({ pyspark: ['entrypoints/score.py'], six: ['entrypoints/score.py'] });
+    expect(built.keyPrefix).toMatch(/^my_jobs\/2\.0\.0\/[0-9a-f]{16}$/);
+  });
+});
+
 describe('wheel tags against a target', () => {
   test.each([
     ['numpy-1.26.4-cp39-cp39-manylinux_2_17_aarch64.manylinux2014_aarch64.whl', EMR7_ARM64, undefined],
