@@ -138,7 +138,9 @@ describe('a user\'s own PySpark project', () => {
     fs.writeFileSync(path.join(pkg, 'entrypoints', 'score.py'), 'import json\nimport six\nfrom pyspark.sql import SparkSession\ntry:\n    import ujson\nexcept ImportError:\n    ujson = None\n');
     // WHEN
     const built = buildJobArtifact({
-      sourceDir: pkg, version: '2.0.0', outDir: path.join(tmp('user-out-'), 'out'),
+      sourceDir: pkg,
+      version: '2.0.0',
+      outDir: path.join(tmp('user-out-'), 'out'),
       dependencies: { targets: [{ target: EMR7_ARM64 }], findLinks: [wheelDir(EMR7_ARM64)], noIndex: true, cacheDir: tmp('user-cache-') },
     });
     // THEN six is in the archive (pyspark left to the runtime), and the optional ujson import is not required
