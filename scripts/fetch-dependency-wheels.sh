@@ -12,7 +12,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest_root=${DEPENDENCY_WHEELS_DIR:-$root/.tools/wheels}
-locks="$root/scripts/dependency-wheels"
+locks=${DEPENDENCY_WHEELS_LOCKS:-$root/scripts/dependency-wheels}
 python=${PYTHON:-$root/jobs/.venv/bin/python}
 [ -x "$python" ] || python=python3
 
@@ -43,6 +43,9 @@ for target in "${targets[@]}"; do
     --python-version "3.$minor" --implementation cp --abi "cp3$minor" -r "$lock")
   # Offline first: everything already there with the pinned hashes means no download at all.
   if ! "$python" -m pip "${common[@]}" --no-index --find-links "$dir" >/dev/null 2>&1; then
-    "$python" -m pip "${common[@]}" --index-url "${PIP_INDEX_URL:-https://pypi.org/simple}"
+    if ! "$python" -m pip "${common[@]}" --index-url "${PIP_INDEX_URL:-https://pypi.org/simple}"; then
+      echo "fetch-dependency-wheels: could not get $target's wheels with the pinned SHA-256 ($lock); a wheel with another hash is never used" >&2
+      exit 1
+    fi
   fi
 done
