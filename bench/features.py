@@ -17,7 +17,9 @@ weight; 100 events per customer) as Parquet, then times, each reading that Parqu
   statistics (null count, distinct count, min, max, mean, std, skewness, kurtosis, percentiles);
 * pandas: the same work in pandas (groupby/rolling, map, describe-style statistics).
 
-It uses a local[2] session with 8 shuffle partitions; every timing is wall clock of one run.
+It uses a local[2] session with 8 shuffle partitions; every timing is wall clock of one run, next to
+the CPU seconds of the whole process tree (this process, the JVM, the Python workers), which stay
+comparable when other programs share the machine.
 """
 
 from __future__ import annotations
@@ -215,18 +217,47 @@ RATIOS = (
 )
 
 
-def timed(fn: Callable[..., None], *args: Any) -> float:
-    start = time.perf_counter()
+def _tree_cpu_seconds() -> float:
+    """CPU seconds (user + system, finished children included) of this process and all its descendants.
+
+    The JVM is a child of this process and the Python workers are children of the JVM, so this
+    counts everything a run costs; unlike wall clock it barely moves when other programs load the
+    machine.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent = int(fields[1])
+        cpu = sum(int(v) for v in fields[11:15]) / tick  # utime, stime, cutime, cstime
+        stats[int(entry)] = (parent, cpu)
+    total, frontier = 0.0, [os.getpid()]
+    while frontier:
+        pid = frontier.pop()
+        total += stats.get(pid, (0, 0.0))[1]
+        frontier += [child for child, (parent, _) in stats.items() if parent == pid]
+    return total
+
+
+def timed(fn: Callable[..., None], *args: Any) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of ``fn(*args)``."""
+    cpu, start = _tree_cpu_seconds(), time.perf_counter()
     fn(*args)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _tree_cpu_seconds() - cpu
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    parser.add_argument("--naive-max-rows", type=int, default=10_000_000, help="skip the naive run above this")
+    parser.add_argument("--naive-max-rows", type=int, default=10_000_000, help="skip naive above this")
     parser.add_argument("--pandas-max-rows", type=int, default=10_000_000, help="skip pandas above this")
-    parser.add_argument("--only", nargs="+", default=None, help="run only these (scan floor ours naive pandas)")
+    parser.add_argument("--only", nargs="+", default=None, help="only these: scan floor ours naive pandas")
     parser.add_argument("--shuffle-partitions", type=int, default=8)
     parser.add_argument("--driver-memory", default="6g")
     parser.add_argument("--json", default=None, help="also write the results as JSON here")
@@ -260,20 +291,26 @@ def main(argv: list[str] | None = None) -> int:
             if args.only:
                 runs = [r for r in runs if r[0] in args.only]
             for name, fn in runs:
-                row[name] = round(timed(fn, spark, path, f"{work_root}/{name}-{rows}"), 2)
-                print(f"rows={rows:>10,} {name:>6}: {row[name]:8.2f} s", flush=True)
+                wall, cpu = timed(fn, spark, path, f"{work_root}/{name}-{rows}")
+                row[name], row[f"{name}_cpu"] = round(wall, 2), round(cpu, 2)
+                print(f"rows={rows:>10,} {name:>6}: {wall:8.2f} s wall {cpu:8.2f} s cpu", flush=True)
             row["load_after"] = round(os.getloadavg()[0], 2)
             for label, top, bottom in RATIOS:
                 if top in row and bottom in row:
                     row[label] = round(row[top] / row[bottom], 2)
+                    row[label + "_cpu"] = round(row[top + "_cpu"] / max(row[bottom + "_cpu"], 1e-9), 2)
             results.append(row)
             shutil.rmtree(path, ignore_errors=True)
     finally:
         shutil.rmtree(work_root, ignore_errors=True)
-    header = ["rows", "scan", "floor", "ours", "naive", "pandas", *(r[0] for r in RATIOS), "load_before", "load_after"]
-    print("\n| " + " | ".join(header) + " |\n|" + "---|" * len(header))
-    for row in results:
-        print("| " + " | ".join(str(row.get(h, "-")) for h in header) + " |")
+    header = ["rows", "scan", "floor", "ours", "naive", "pandas", *(r[0] for r in RATIOS)]
+    header += ["load_before", "load_after"]
+    cpu_header = ["rows", *(f"{h}_cpu" for h in ("scan", "floor", "ours", "naive", "pandas"))]
+    cpu_header += [f"{r[0]}_cpu" for r in RATIOS]
+    for title, columns in (("wall clock (s)", header), ("CPU seconds, process tree", cpu_header)):
+        print(f"\n{title}\n| " + " | ".join(columns) + " |\n|" + "---|" * len(columns))
+        for row in results:
+            print("| " + " | ".join(str(row.get(h, "-")) for h in columns) + " |")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0
