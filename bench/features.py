@@ -43,7 +43,7 @@ import pandas as pd  # noqa: E402
 from pyspark.sql import SparkSession, Window  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
-from spark_jobs.features.categorical_encoder import CategoricalEncoder  # noqa: E402
+from spark_jobs.features.categorical_encoder import CategoricalEncoder, EncodingRequest  # noqa: E402
 from spark_jobs.features.feature_validator import FeatureValidator  # noqa: E402
 from spark_jobs.features.temporal_trends import TemporalTrendFeatures, TrendFeature  # noqa: E402
 
@@ -107,9 +107,17 @@ def run_ours(spark: SparkSession, path: str, work: str) -> None:
     df = spark.read.parquet(path)
     out = TemporalTrendFeatures("event_time", ["customer_id"]).compute(df, trend_features())
     enc = CategoricalEncoder()
-    enc.fit_frequency(df, "category", "weight")
-    enc.fit_target_mean(df, "category", "label", 20.0, "weight")
-    enc.fit_rare(df, "channel", 0.05)
+    # One aggregation for all three fits; cv=0 is the plain m-estimate pandas computes below.
+    enc.fit_all(
+        df,
+        [
+            EncodingRequest("frequency", "category", weight_col="weight"),
+            EncodingRequest(
+                "target_mean", "category", target_col="label", smoothing=20.0, weight_col="weight", cv=0
+            ),
+            EncodingRequest("rare", "channel", min_frequency=0.05),
+        ],
+    )
     enc.transform(out).write.mode("overwrite").parquet(work + "/ours")
     FeatureValidator().validate_features(spark.read.parquet(work + "/ours"))
 

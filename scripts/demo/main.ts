@@ -180,12 +180,15 @@ async function main(): Promise<void> {
       'spark.ui.showConsoleProgress': 'false',
     },
   });
+  const runSeconds: { [label: string]: number } = {};
   const runJob = async (label: string, job: RenderedJob, args: string[], entryPoint: string, pyFiles: string[]) => {
     const defaults = localDefaults(job);
     fs.writeFileSync(path.join(outDir, `${label}.spark-defaults.conf`), defaults.toSparkDefaultsConf());
     info(`spark-submit ${path.relative(root, entryPoint)} ${args.map(a => (a.startsWith(root) ? path.relative(root, a) : a)).join(' ')}`);
     info(`${Object.keys(job.properties).length} rendered properties; local changes: ${Object.keys(defaults.localChanges).join(', ')}`);
+    const begin = Date.now();
     const result = await runLocal({ env, entryPoint, pyFiles, arguments: args, defaults });
+    runSeconds[label] = (Date.now() - begin) / 1000;
     fs.writeFileSync(path.join(outDir, `${label}.log`), `${result.command.join(' ')}\n\n${result.stdout}\n${result.stderr}`);
     if (result.exitCode !== 0) {
       throw new Error(`demo: ${label} failed (exit ${result.exitCode}); see ${path.relative(root, path.join(outDir, `${label}.log`))}:\n${result.stderr.slice(-3000)}`);
@@ -218,6 +221,13 @@ async function main(): Promise<void> {
   const psi = psiPerFeature([JSON.parse(fs.readFileSync(reportPath, 'utf8')).psi]);
   if (Object.keys(psi).length === 0) throw new Error('demo: the validation output holds no PSI values (records with feature/column and psi)');
 
+  // The JVM floor: a spark-submit with the same defaults that only starts the session and reads the input.
+  await step('JVM floor: a spark-submit that starts the session and reads the input, same configuration', async () => {
+    await runJob('session-floor', features, ['--input', current], path.join(root, 'scripts', 'demo', 'session_floor.py'), []);
+    for (const [label, seconds] of Object.entries(runSeconds)) {
+      if (label !== 'session-floor') info(`${label}: ${seconds.toFixed(1)} s = ${(seconds / runSeconds['session-floor']).toFixed(2)} x the floor (${runSeconds['session-floor'].toFixed(1)} s)`);
+    }
+  });
   const stages = await step('Metrics: stage times from the Spark event logs', () => stageTimes(eventLogs));
   const top = stages.slice(0, 5);
   for (const s of top) info(`${(s.durationMs / 1000).toFixed(2).padStart(7)} s  ${s.application}  stage ${s.stageId}: ${s.name} (${s.tasks} tasks)`);
@@ -236,6 +246,10 @@ async function main(): Promise<void> {
     },
     psi,
     topStages: top,
+    runSeconds: Object.fromEntries(Object.entries(runSeconds).map(([label, seconds]) => [label, {
+      seconds: Math.round(seconds * 10) / 10,
+      timesJvmFloor: Math.round((seconds / runSeconds['session-floor']) * 100) / 100,
+    }])),
     artifact: { version: artifact.version, contentHash: artifact.contentHash, keyPrefix: artifact.keyPrefix, dir: path.relative(root, artifact.outDir) },
     synthesized: {
       emrServerless: synthesized.templates.map(t => path.relative(root, t)),

@@ -11,6 +11,7 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from spark_jobs.features import categorical_encoder
 from spark_jobs.features.categorical_encoder import (
     CategoricalEncoder,
     EncodingRequest,
@@ -111,9 +112,16 @@ def test_rare_grouping_matches_pandas(
     assert _labels(got["cat_grouped"]) == expected
 
 
+@pytest.mark.parametrize("lookup", ["map literal", "broadcast join"])
 def test_saved_mappings_apply_to_new_data_with_unseen_and_null(
-    spark: SparkSession, data: tuple[DataFrame, pd.DataFrame], tmp_path: Path
+    spark: SparkSession,
+    data: tuple[DataFrame, pd.DataFrame],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    lookup: str,
 ) -> None:
+    if lookup == "broadcast join":
+        monkeypatch.setattr(categorical_encoder, "LITERAL_LOOKUP_MAX", 0)
     sdf, pdf = data
     encoder = CategoricalEncoder()
     encoder.fit_frequency(sdf, "cat")
@@ -141,11 +149,16 @@ def test_saved_mappings_apply_to_new_data_with_unseen_and_null(
     assert single == encoder.fitted["cat_freq"]
 
 
-def test_integer_categories_and_lookup_is_a_broadcast_join(spark: SparkSession) -> None:
+@pytest.mark.parametrize("limit", [categorical_encoder.LITERAL_LOOKUP_MAX, 2])
+def test_integer_categories_by_map_literal_or_broadcast_join(
+    spark: SparkSession, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    # Three categories plus null: a map literal in the plan by default, a broadcast join above the limit.
+    monkeypatch.setattr(categorical_encoder, "LITERAL_LOOKUP_MAX", limit)
     sdf = spark.createDataFrame([(i, i % 3 if i % 5 else None) for i in range(30)], "id int, code int")
     out = CategoricalEncoder().freq_encoding(sdf, "code")
     plan = out._jdf.queryExecution().executedPlan().toString()
-    assert "BroadcastHashJoin" in plan, plan
+    assert ("BroadcastHashJoin" in plan) == (limit < 4), plan
     pdf = pd.DataFrame({"id": range(30), "code": [i % 3 if i % 5 else None for i in range(30)]})
     keys = pdf["code"].astype(object).where(pdf["code"].notna(), "<null>")
     got = to_pandas_sorted(out, ["id"])

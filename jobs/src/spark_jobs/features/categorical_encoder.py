@@ -62,6 +62,8 @@ _KEY = "__encoder_key"
 _VALUE = "__encoder_value"
 _FOLD = "__encoder_fold"
 _LOOKUP_FOLD = "__encoder_lookup_fold"
+LITERAL_LOOKUP_MAX = 10_000
+"""Most categories applied as a constant map in the plan; more are joined from a broadcast table."""
 _FORMAT_VERSION = 1
 _ROLES = {"frequency": "frequency encoding", "target_mean": "target mean encoding", "rare": "rare grouping"}
 _SUFFIXES = {"frequency": "freq", "target_mean": "target_mean", "rare": "grouped"}
@@ -156,19 +158,43 @@ class FittedEncoding:
         return dict(zip(self.categories, self.values))
 
     def transform(self, df: DataFrame, output_col: str | None = None) -> DataFrame:
-        """Add the encoded column to ``df`` with a broadcast join on the (null-safe) category."""
+        """Add the encoded column to ``df``: a map-literal lookup for small mappings, else a broadcast join.
+
+        Up to :data:`LITERAL_LOOKUP_MAX` categories the mapping is one constant map in the plan (no
+        join, no lookup table built from Python); larger ones join a broadcast table on the
+        (null-safe) category.
+        """
         out_name = output_col or self.output_col
         require_categorical(df, self.column, f"{self.kind} encoding")
-        spark = df.sparkSession
         value_type = "string" if self.kind == "rare" else "double"
-        lookup = spark.createDataFrame(
+        unseen = F.lit(self.unseen_value).cast(value_type)
+        kept = [col(c) for c in df.columns if c != out_name]
+        if len(self.categories) <= LITERAL_LOOKUP_MAX:
+            pairs = [(k, v) for k, v in zip(self.categories, self.values) if k is not None]
+            null_value = (
+                self.mapping().get(None, self.unseen_value) if None in self.categories else self.unseen_value
+            )
+            found: Column = F.lit(None).cast(value_type)
+            if pairs:
+                entries = [
+                    e
+                    for k, v in pairs
+                    for e in (F.lit(k).cast(self.category_type), F.lit(v).cast(value_type))
+                ]
+                found = F.try_element_at(F.create_map(*entries), col(self.column).cast(self.category_type))
+            value = F.when(col(self.column).isNull(), F.lit(null_value).cast(value_type)).otherwise(
+                F.coalesce(found, unseen)
+            )
+            if self.kind == "rare":
+                value = F.when(col(self.column).isNull(), F.lit(None).cast("string")).otherwise(value)
+            return df.select(*kept, value.alias(out_name))
+        lookup = df.sparkSession.createDataFrame(
             list(zip(self.categories, self.values)), f"{_KEY} {self.category_type}, {_VALUE} {value_type}"
         )
         joined = df.join(F.broadcast(lookup), col(self.column).eqNullSafe(F.col(_KEY)), "left")
-        value = F.coalesce(F.col(_VALUE), F.lit(self.unseen_value).cast(value_type))
+        value = F.coalesce(F.col(_VALUE), unseen)
         if self.kind == "rare":
             value = F.when(col(self.column).isNull(), F.lit(None).cast("string")).otherwise(value)
-        kept = [col(c) for c in df.columns if c != out_name]
         return joined.select(*kept, value.alias(out_name))
 
     def transform_out_of_fold(self, df: DataFrame, output_col: str | None = None) -> DataFrame:
