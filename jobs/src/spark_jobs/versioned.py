@@ -172,7 +172,7 @@ def pause_point(step: str) -> None:
     """Test hook: when ``SPARK_JOBS_COMMIT_PAUSE_AT`` names ``step``, announce it and wait to be killed."""
     if os.environ.get(PAUSE_ENV) != step:
         return
-    print(f"COMMIT PAUSED AT {step}", file=sys.stderr, flush=True)
+    print(f"COMMIT PAUSED AT {step}", file=sys.stderr, flush=True)  # spark-submit: into its stdout
     while True:
         time.sleep(60)
 

@@ -5,11 +5,17 @@ Prints one JSON document on stdout.
 
   s3_tool.py mkbucket BUCKET
   s3_tool.py upload-dir LOCAL_DIR BUCKET PREFIX
-  s3_tool.py list BUCKET [PREFIX]           -> {"objects": {key: etag}, "uploads": [key, ...]}
+  s3_tool.py list BUCKET [PREFIX]           -> {"objects": {key: etag}, "sizes": {key: n}, "uploads": [key, ...]}
   s3_tool.py put LOCAL_FILE BUCKET KEY
   s3_tool.py copy-prefix BUCKET SOURCE_PREFIX TARGET_PREFIX
   s3_tool.py get BUCKET KEY                  -> {"text": ...}
   s3_tool.py read-parquet BUCKET PREFIX COLUMN [DISTINCT_COLUMN] -> {"rows", "sum", "files", "distinct"}
+  s3_tool.py read-output BUCKET PREFIX       -> {"version", "files", "records": [[customer_id, transactions,
+                                                 total_amount], ...] sorted} of the version _latest.json names
+  s3_tool.py expected-totals BUCKET PREFIX MULTIPLIER -> {"records": ...} per customer of a raw input
+
+``read-output`` follows the versioned layout as a pandas/pyarrow user would (jobs/README.md): GET the
+pointer ``<prefix>/_latest.json``, then exactly the files it names, relative to the prefix.
 """
 
 from __future__ import annotations
@@ -37,6 +43,11 @@ def visible(key: str, prefix: str) -> bool:
     return not any(part.startswith(("_", ".")) for part in rest.split("/"))
 
 
+def parquet_object(s3: Any, bucket: str, key: str) -> pa.Table:
+    """One Parquet object, fetched with a GET and read by pyarrow."""
+    return pq.read_table(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+
+
 def main(argv: list[str]) -> dict:
     s3 = client()
     command, args = argv[0], argv[1:]
@@ -54,12 +65,13 @@ def main(argv: list[str]) -> dict:
         return {"keys": keys}
     if command == "list":
         bucket, prefix = args[0], args[1] if len(args) > 1 else ""
-        objects = {}
+        objects, sizes = {}, {}
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for o in page.get("Contents", []):
                 objects[o["Key"]] = o["ETag"]
+                sizes[o["Key"]] = o["Size"]
         uploads = [u["Key"] for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])]
-        return {"objects": objects, "uploads": uploads}
+        return {"objects": objects, "sizes": sizes, "uploads": uploads}
     if command == "read-parquet":
         bucket, prefix, column = args[0], args[1].rstrip("/") + "/", args[2]
         distinct = args[3] if len(args) > 3 else None
@@ -76,6 +88,41 @@ def main(argv: list[str]) -> dict:
             "sum": 0.0 if table is None else float(pc.sum(table[column]).as_py() or 0.0),
             "distinct": None if table is None or distinct is None else len(pc.unique(table[distinct])),
         }
+    if command == "read-output":
+        bucket, prefix = args[0], args[1].rstrip("/")
+        pointer = json.loads(s3.get_object(Bucket=bucket, Key=f"{prefix}/_latest.json")["Body"].read())
+        tables = [parquet_object(s3, bucket, f"{prefix}/{f['path']}") for f in pointer["files"]]
+        table = pa.concat_tables(tables)
+        return {
+            "version": pointer["version"],
+            "pointerRows": pointer["rows"],
+            "files": [f["path"] for f in pointer["files"]],
+            "records": sorted(
+                zip(
+                    table["customer_id"].to_pylist(),
+                    table["transactions"].to_pylist(),
+                    table["total_amount"].to_pylist(),
+                )
+            ),
+        }
+    if command == "expected-totals":
+        bucket, prefix, multiplier = args[0], args[1].rstrip("/") + "/", float(args[2])
+        tables = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for o in page.get("Contents", []):
+                if o["Key"].endswith(".parquet") and visible(o["Key"], prefix):
+                    tables.append(parquet_object(s3, bucket, o["Key"]))
+        grouped = pa.concat_tables(tables).group_by("customer_id")
+        grouped = grouped.aggregate([("amount", "sum"), ([], "count_all")])
+        records = sorted(
+            (c, n, None if s is None else s * multiplier)
+            for c, n, s in zip(
+                grouped["customer_id"].to_pylist(),
+                grouped["count_all"].to_pylist(),
+                grouped["amount_sum"].to_pylist(),
+            )
+        )
+        return {"records": records}
     if command == "put":
         s3.upload_file(args[0], args[1], args[2])
         return {"key": args[2]}
