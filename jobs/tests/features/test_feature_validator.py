@@ -229,3 +229,40 @@ def test_psi_identical_data_is_zero(
     assert result.psi == 0.0 and result.reading == "stable"
     with pytest.raises(FeatureInputError, match="bins must be an integer >= 2"):
         FeatureValidator().compute_psi(sdf, sdf, "b", bins=1)
+
+
+def test_psi_of_many_columns_costs_the_jobs_of_one_and_equals_each_column_and_numpy(
+    spark: SparkSession, data: tuple[DataFrame, pd.DataFrame]
+) -> None:
+    sdf, pdf = data
+    actual_pdf = _frame(6, shift=0.7)
+    actual = _spark(spark, actual_pdf)
+    columns = ["a", "b", "ints", "cat"]
+    validator = FeatureValidator()
+    metrics = SparkExecutionMetrics(spark)
+    for weight_col in (None, "w"):
+        many, record = metrics.track_execution(
+            "psi", validator.compute_psi_many, sdf, actual, columns, 10, weight_col, True
+        )
+        # Four columns cost the Spark jobs of one (edges, then one aggregation per side).
+        _, one_column = metrics.track_execution(
+            "psi-one", validator.compute_psi, sdf, actual, "a", 10, weight_col, True
+        )
+        assert len(record["jobs"]) == len(one_column["jobs"]), (record["jobs"], one_column["jobs"])
+        for one in many:
+            single = validator.compute_psi(sdf, actual, one.column, 10, weight_col, True)
+            assert one.column == single.column and one.bins == single.bins
+            assert one.psi == pytest.approx(single.psi, rel=1e-12, abs=1e-15)
+            assert one.breakdown is not None and single.breakdown is not None
+            assert one.breakdown["bin"].tolist() == single.breakdown["bin"].tolist()
+            assert_close(one.breakdown["contribution"], single.breakdown["contribution"], one.column)
+    # Unweighted numeric columns against the numpy reference, as test_psi_matches_numpy does for one.
+    by_column = {r.column: r for r in validator.compute_psi_many(sdf, actual, ["a", "b"], bins=10)}
+    for name in ("a", "b"):
+        expected_values = pdf[name].to_numpy(dtype=float)
+        v = expected_values[~np.isnan(expected_values)]
+        edges = np.unique(np.quantile(v, np.arange(1, 10) / 10, method="inverted_cdf"))
+        psi, _ = _psi_reference(expected_values, actual_pdf[name].to_numpy(dtype=float), edges)
+        assert by_column[name].psi == pytest.approx(psi, rel=1e-9)
+    with pytest.raises(FeatureInputError, match="no non-null values in 'all_null'"):
+        validator.compute_psi_many(sdf, actual, ["a", "all_null"])

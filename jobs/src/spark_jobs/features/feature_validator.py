@@ -192,6 +192,78 @@ class FeatureValidator:
         psi = float(table["contribution"].sum())
         return PsiResult(column=column, psi=psi, bins=len(table), breakdown=table if breakdown else None)
 
+    def compute_psi_many(
+        self,
+        expected_df: DataFrame,
+        actual_df: DataFrame,
+        columns: Sequence[str],
+        bins: int = 10,
+        weight_col: str | None = None,
+        breakdown: bool = False,
+    ) -> list[PsiResult]:
+        """:meth:`compute_psi` of every column in ``columns``, in three Spark jobs whatever their number.
+
+        One aggregation finds every numeric column's bin edges in the expected data; one grouped
+        aggregation per side counts the shares of every (column, bin). The results equal
+        :meth:`compute_psi` column by column (which costs three jobs per column).
+        """
+        require_int("compute_psi: bins", bins, 2)
+        names = list(dict.fromkeys([columns] if isinstance(columns, str) else columns))
+        for side, frame in (("expected", expected_df), ("actual", actual_df)):
+            require_columns(frame, names, f"compute_psi ({side})")
+            if weight_col is not None:
+                require_numeric(frame, weight_col, f"compute_psi ({side}): weight_col")
+        categorical = {
+            c: isinstance(expected_df.schema[c].dataType, (StringType, BooleanType)) for c in names
+        }
+        numeric = [c for c in names if not categorical[c]]
+        for c in numeric:
+            require_numeric(expected_df, c, "compute_psi (expected)")
+            require_numeric(actual_df, c, "compute_psi (actual)")
+        edges = self._edges_many(expected_df, numeric, bins)
+        keys = {
+            c: (
+                col(c).cast("string") if categorical[c] else _bin_index(as_double(c), edges[c]).cast("string")
+            )
+            for c in names
+        }
+        e_shares = _shares_many(expected_df, keys, weight_col, "expected")
+        a_shares = _shares_many(actual_df, keys, weight_col, "actual")
+        results = []
+        for c in names:
+            decode = (lambda k: k) if categorical[c] else (lambda k: None if k is None else int(k))
+            e = {decode(k): v for k, v in e_shares[c].items()}
+            a = {decode(k): v for k, v in a_shares[c].items()}
+            table = _psi_table(e, a, edges.get(c, []), categorical[c])
+            results.append(
+                PsiResult(
+                    column=c,
+                    psi=float(table["contribution"].sum()),
+                    bins=len(table),
+                    breakdown=table if breakdown else None,
+                )
+            )
+        return results
+
+    @staticmethod
+    def _edges_many(df: DataFrame, columns: list[str], bins: int) -> dict[str, list[float]]:
+        if not columns:
+            return {}
+        probs = [i / bins for i in range(1, bins)]
+        row = df.agg(
+            *[
+                F.percentile_approx(as_double(c), probs, EDGE_QUANTILE_ACCURACY).alias(f"q{i}")
+                for i, c in enumerate(columns)
+            ]
+        ).first()
+        out = {}
+        for i, c in enumerate(columns):
+            values = row[f"q{i}"] if row is not None else None
+            if not values:
+                raise FeatureInputError(f"compute_psi: expected data has no non-null values in '{c}'")
+            out[c] = sorted(set(float(v) for v in values))
+        return out
+
     # internals
     @staticmethod
     def _columns(df: DataFrame, columns: Sequence[str] | None, weight_col: str | None) -> list[str]:
@@ -331,6 +403,36 @@ def _shares(df: DataFrame, key: Column, weight_col: str | None, side: str) -> di
             f"compute_psi: weight_col '{weight_col}' has negative values in the {side} data"
         )
     return {r["bin"]: float(r["w"] or 0.0) / total for r in rows}
+
+
+def _shares_many(
+    df: DataFrame, keys: dict[str, Column], weight_col: str | None, side: str
+) -> dict[str, dict[Any, float]]:
+    """Every column's bin shares from one grouped aggregation over stacked (column, bin) rows."""
+    w = _weight(df, weight_col)
+    stacked = df.select(
+        F.explode(F.array(*[F.struct(F.lit(c).alias("c"), k.alias("bin")) for c, k in keys.items()])).alias(
+            "kv"
+        ),
+        w.alias("w"),
+    )
+    rows = (
+        stacked.groupBy(F.col("kv.c").alias("c"), F.col("kv.bin").alias("bin"))
+        .agg(F.sum("w").alias("w"), F.min("w").alias("min_w"))
+        .collect()
+    )
+    out: dict[str, dict[Any, float]] = {}
+    for c in keys:
+        mine = [r for r in rows if r["c"] == c]
+        total = sum(float(r["w"] or 0.0) for r in mine)
+        if not mine or total <= 0:
+            raise FeatureInputError(f"compute_psi: the {side} data has no rows (or zero total weight)")
+        if weight_col is not None and min(r["min_w"] for r in mine if r["min_w"] is not None) < 0:
+            raise FeatureInputError(
+                f"compute_psi: weight_col '{weight_col}' has negative values in the {side} data"
+            )
+        out[c] = {r["bin"]: float(r["w"] or 0.0) / total for r in mine}
+    return out
 
 
 def _psi_table(
