@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import math
@@ -11,6 +12,7 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
+from spark_jobs import versioned
 from spark_jobs.features.errors import FeatureInputError, FeatureSpecError
 
 EXIT_OK = 0
@@ -51,6 +53,19 @@ def run_guarded(job: str, body: Callable[[], int]) -> int:
 def metrics_uri(output: str, explicit: str | None) -> str:
     """``--metrics-output`` if given, else ``<output>/_metrics.json`` (Delta outputs keep it there)."""
     return explicit or output.rstrip("/") + "/" + METRICS_FILE
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """The options every job that publishes a versioned output takes: where metrics go, versions kept."""
+    parser.add_argument(
+        "--metrics-output", default=None, help="metrics JSON URI (default: _metrics.json in the version)"
+    )
+    parser.add_argument(
+        "--keep-versions",
+        type=int,
+        default=versioned.DEFAULT_KEEP_VERSIONS,
+        help="committed versions kept besides the current one (>= 1, default %(default)s)",
+    )
 
 
 def check_keep_versions(value: int) -> int:

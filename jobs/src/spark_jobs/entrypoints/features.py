@@ -28,6 +28,7 @@ from spark_jobs import io
 from spark_jobs.entrypoints._common import (
     EXIT_OK,
     METRICS_FILE,
+    add_output_options,
     check_keep_versions,
     get_session,
     log,
@@ -59,15 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--spec", required=True, help="feature spec: JSON file URI or inline JSON")
     parser.add_argument("--input-format", choices=io.INPUT_FORMATS, default="parquet")
     parser.add_argument("--output-format", choices=io.OUTPUT_FORMATS, default="parquet")
-    parser.add_argument(
-        "--metrics-output", default=None, help="metrics JSON URI (default: _metrics.json in the version)"
-    )
-    parser.add_argument(
-        "--keep-versions",
-        type=int,
-        default=io.versioned.DEFAULT_KEEP_VERSIONS,
-        help="committed versions kept besides the current one (>= 1, default %(default)s)",
-    )
+    add_output_options(parser)
     parser.add_argument(
         "--encoders",
         default=None,

@@ -27,6 +27,7 @@ from spark_jobs import io
 from spark_jobs.entrypoints._common import (
     EXIT_OK,
     METRICS_FILE,
+    add_output_options,
     check_keep_versions,
     dumps,
     get_session,
@@ -66,15 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--duplicate-subset", default=None, help="columns that define a duplicate (default: all)"
     )
-    parser.add_argument(
-        "--metrics-output", default=None, help="metrics JSON URI (default: _metrics.json in the version)"
-    )
-    parser.add_argument(
-        "--keep-versions",
-        type=int,
-        default=io.versioned.DEFAULT_KEEP_VERSIONS,
-        help="committed versions kept besides the current one (>= 1, default %(default)s)",
-    )
+    add_output_options(parser)
     return parser
 
 

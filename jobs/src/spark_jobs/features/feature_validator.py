@@ -395,6 +395,11 @@ def _bin_index(x: Column, edges: list[float]) -> Column:
 def _shares(df: DataFrame, key: Column, weight_col: str | None, side: str) -> dict[Any, float]:
     w = _weight(df, weight_col)
     rows = df.groupBy(key.alias("bin")).agg(F.sum(w).alias("w"), F.min(w).alias("min_w")).collect()
+    return _checked_shares(rows, weight_col, side)
+
+
+def _checked_shares(rows: list[Any], weight_col: str | None, side: str) -> dict[Any, float]:
+    """Bin -> share from (bin, w, min_w) rows; no rows, zero total or a negative weight is an error."""
     total = sum(float(r["w"] or 0.0) for r in rows)
     if not rows or total <= 0:
         raise FeatureInputError(f"compute_psi: the {side} data has no rows (or zero total weight)")
@@ -421,18 +426,7 @@ def _shares_many(
         .agg(F.sum("w").alias("w"), F.min("w").alias("min_w"))
         .collect()
     )
-    out: dict[str, dict[Any, float]] = {}
-    for c in keys:
-        mine = [r for r in rows if r["c"] == c]
-        total = sum(float(r["w"] or 0.0) for r in mine)
-        if not mine or total <= 0:
-            raise FeatureInputError(f"compute_psi: the {side} data has no rows (or zero total weight)")
-        if weight_col is not None and min(r["min_w"] for r in mine if r["min_w"] is not None) < 0:
-            raise FeatureInputError(
-                f"compute_psi: weight_col '{weight_col}' has negative values in the {side} data"
-            )
-        out[c] = {r["bin"]: float(r["w"] or 0.0) / total for r in mine}
-    return out
+    return {c: _checked_shares([r for r in rows if r["c"] == c], weight_col, side) for c in keys}
 
 
 def _psi_table(
