@@ -18,6 +18,7 @@ generated per column, so the cost grows with the data, not with code size.
 from __future__ import annotations
 
 import math
+import pickle
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -321,13 +322,9 @@ def locate_quantile(q: float, count: int, answers: Sequence[tuple[int, np.ndarra
 
 
 def _blob(value: object) -> pa.RecordBatch:
-    import pickle
-
     return pa.RecordBatch.from_arrays([pa.array([pickle.dumps(value)], type=pa.binary())], names=["blob"])
 
 
 def read_blobs(rows: Sequence[object]) -> list[object]:
     """The pickled partition results collected from a pass (``Row(blob=...)`` each)."""
-    import pickle
-
     return [pickle.loads(bytes(r["blob"])) for r in rows]  # type: ignore[index]

@@ -172,25 +172,7 @@ class FeatureValidator:
         ``breakdown=True`` the result carries one row per bin: edges or category, both shares
         (raw and floored) and the bin's contribution to PSI.
         """
-        require_int("compute_psi: bins", bins, 2)
-        for side, frame in (("expected", expected_df), ("actual", actual_df)):
-            require_columns(frame, [column], f"compute_psi ({side})")
-            if weight_col is not None:
-                require_numeric(frame, weight_col, f"compute_psi ({side}): weight_col")
-        categorical = isinstance(expected_df.schema[column].dataType, (StringType, BooleanType))
-        if not categorical:
-            require_numeric(expected_df, column, "compute_psi (expected)")
-            require_numeric(actual_df, column, "compute_psi (actual)")
-            edges = self._edges(expected_df, column, bins)
-            key = _bin_index(as_double(column), edges)
-        else:
-            edges = []
-            key = col(column).cast("string")
-        e_shares = _shares(expected_df, key, weight_col, "expected")
-        a_shares = _shares(actual_df, key, weight_col, "actual")
-        table = _psi_table(e_shares, a_shares, edges, categorical)
-        psi = float(table["contribution"].sum())
-        return PsiResult(column=column, psi=psi, bins=len(table), breakdown=table if breakdown else None)
+        return self.compute_psi_many(expected_df, actual_df, [column], bins, weight_col, breakdown)[0]
 
     def compute_psi_many(
         self,
@@ -204,8 +186,8 @@ class FeatureValidator:
         """:meth:`compute_psi` of every column in ``columns``, in three Spark jobs whatever their number.
 
         One aggregation finds every numeric column's bin edges in the expected data; one grouped
-        aggregation per side counts the shares of every (column, bin). The results equal
-        :meth:`compute_psi` column by column (which costs three jobs per column).
+        aggregation per side counts the shares of every (column, bin). Each column's result is the
+        one it gets alone (:meth:`compute_psi` is this method for one column).
         """
         require_int("compute_psi: bins", bins, 2)
         names = list(dict.fromkeys([columns] if isinstance(columns, str) else columns))
@@ -353,15 +335,6 @@ class FeatureValidator:
         stats["kurtosis"] = (m.m4 / m.n) / c2**2 - 3.0 if shaped else nan
         return stats
 
-    @staticmethod
-    def _edges(df: DataFrame, column: str, bins: int) -> list[float]:
-        probs = [i / bins for i in range(1, bins)]
-        row = df.agg(F.percentile_approx(as_double(column), probs, EDGE_QUANTILE_ACCURACY).alias("q")).first()
-        values = row["q"] if row is not None else None
-        if not values:
-            raise FeatureInputError(f"compute_psi: expected data has no non-null values in '{column}'")
-        return sorted(set(float(v) for v in values))
-
 
 def _is_numeric(df: DataFrame, name: str) -> bool:
     return isinstance(df.schema[name].dataType, (NumericType, BooleanType))
@@ -390,12 +363,6 @@ def _bin_index(x: Column, edges: list[float]) -> Column:
     for i in reversed(range(len(edges))):
         index = F.when(x <= F.lit(edges[i]), F.lit(i)).otherwise(index)
     return F.when(x.isNull(), F.lit(None).cast("int")).otherwise(index)
-
-
-def _shares(df: DataFrame, key: Column, weight_col: str | None, side: str) -> dict[Any, float]:
-    w = _weight(df, weight_col)
-    rows = df.groupBy(key.alias("bin")).agg(F.sum(w).alias("w"), F.min(w).alias("min_w")).collect()
-    return _checked_shares(rows, weight_col, side)
 
 
 def _checked_shares(rows: list[Any], weight_col: str | None, side: str) -> dict[Any, float]:
