@@ -19,7 +19,7 @@ import { findRepoRoot, localSparkEnvironment, LocalSparkEnvironment } from '../.
 import { runLocal } from '../../src/local/local-runner';
 import { LocalSparkDefaults } from '../../src/local/local-spark-defaults';
 
-const STEPS = 7;
+const STEPS = 8;
 const root = findRepoRoot(__dirname);
 const outDir = path.join(root, 'out', 'demo');
 const lake = path.join(outDir, 'lake');
