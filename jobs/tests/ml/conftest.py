@@ -1,0 +1,24 @@
+"""The generated events of the training-data tests, once per module."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from pyspark.sql import DataFrame, SparkSession
+
+from ._data import events, tie_user, to_spark
+
+
+@pytest.fixture(scope="module")
+def pdf() -> pd.DataFrame:
+    """The events as pandas (missing amounts NaN), arrival order shuffled."""
+    return pd.concat([events(), tie_user()], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def sdf(spark: SparkSession, pdf: pd.DataFrame) -> DataFrame:
+    """The same events as a cached Spark DataFrame (3 partitions, so windows cross partitions)."""
+    df = to_spark(spark, pdf).repartition(3).cache()
+    df.count()
+    yield df
+    df.unpersist()
