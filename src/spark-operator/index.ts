@@ -6,3 +6,4 @@ export { SparkImagePython, SparkOperatorApplicationProps } from './application-s
 export * from './spark-application';
 export * from './scheduled-spark-application';
 export { MAX_SCHEDULED_NAME_LENGTH } from './validation';
+export { KubernetesNodeShape, NodeResources, EksNodeOptions } from './node-shape';
