@@ -72,6 +72,13 @@ class TrainingData:
     pipeline: PipelineModel
     missing_values: FittedMissingValues
     config: TrainingDataConfig
+    persisted: DataFrame | None = None
+    """The persisted rows with window and user features (released by :meth:`unpersist`)."""
+
+    def unpersist(self) -> None:
+        """Release the persisted intermediate rows."""
+        if self.persisted is not None:
+            self.persisted.unpersist()
 
     def summary(self) -> dict[str, Any]:
         """Rows, users and label balance per split; feature list, fill values, scaler statistics."""
@@ -122,7 +129,7 @@ def check_config(config: TrainingDataConfig) -> None:
 
 
 def build_training_data(df: DataFrame, config: TrainingDataConfig) -> TrainingData:
-    """Build the training data (see the module docstring); the returned rows are persisted, unpersist them."""
+    """Build the training data (see the module docstring); call ``unpersist()`` on the result when done."""
     check_config(config)
     require_numeric(df, config.label_col, "training data: label_col")
     featured = user_features(
@@ -146,4 +153,4 @@ def build_training_data(df: DataFrame, config: TrainingDataConfig) -> TrainingDa
         raise
     rows = pipeline.transform(filled).drop(RAW_VECTOR_COL)
     ordered = [c for c in rows.columns if c not in (FEATURES_COL, SPLIT_COL)] + [FEATURES_COL, SPLIT_COL]
-    return TrainingData(rows.select(*[col(c) for c in ordered]), pipeline, missing, config)
+    return TrainingData(rows.select(*[col(c) for c in ordered]), pipeline, missing, config, labeled)
