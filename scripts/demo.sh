@@ -58,6 +58,9 @@ if [ "${SKIP_S3A_JARS:-0}" != 1 ]; then
   say "S3A connector jars (once; about 840 MB for both lines; SKIP_S3A_JARS=1 skips)"
   bash scripts/fetch-s3a-jars.sh
 fi
+# Delta Lake and Iceberg jars of both lines (~110 MB once): the table job's tests and local runs.
+say "Table-format jars: Delta Lake, Apache Iceberg (once; about 110 MB)"
+bash scripts/fetch-table-jars.sh
 # The pinned job-dependency wheels (numpy, pandas, pyarrow for two runtimes, ~150 MB once): the example
 # apps and the tests build the dependency archive from them offline.
 say "Job dependency wheels (once; about 150 MB)"
