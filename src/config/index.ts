@@ -4,3 +4,4 @@ export { SparkRelease, EmrRelease, EmrReleaseFeatures, resolveEmrRelease, resolv
 export { EmrWorkerRule, emrWorkerRules, emrWorkerSizes, EMR_STANDARD_DISK_GB, EMR_SHUFFLE_OPTIMIZED_DISK_GB } from './emr-serverless-workers';
 export { parseSizeMiB, formatJvmSize, formatKubernetesQuantity } from './sizes';
 export { connectorPackages } from './storage-properties';
+export { TableFormat, IcebergCatalogKind, TableFormatOptions, TableFormatJar, TableFormatSupport, tableFormatSupport, emrBundledTableFormats, GLUE_CATALOG_ACTIONS } from './table-formats';

@@ -1,0 +1,95 @@
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { resolveEmrRelease, resolveSparkVersion } from '../../src/config/releases';
+import {
+  emrBundledTableFormats, GLUE_CATALOG_ACTIONS, IcebergCatalogKind, TABLE_FORMAT_PACKAGES, TableFormat, tableFormatSupport,
+} from '../../src/config/table-formats';
+import { DeploymentTarget } from '../../src/config/types';
+
+const ROOT = path.join(__dirname, '..', '..');
+const SCRIPT = path.join(ROOT, 'scripts', 'fetch-table-jars.sh');
+
+/** The `line|group:artifact:version|sha1` entries of scripts/fetch-table-jars.sh. */
+function scriptJars(): Array<{ line: string; coords: string; sha1: string }> {
+  const text = fs.readFileSync(SCRIPT, 'utf8');
+  return [...text.matchAll(/^\s*"(\d\.\d)\|([^|]+)\|([0-9a-f]{40})"$/gm)].map(m => ({ line: m[1], coords: m[2], sha1: m[3] }));
+}
+
+describe('table formats in the configuration model', () => {
+  test.each(['3.5', '4.0'])('Spark %s: the pinned jars are exactly what the fetch script downloads and checks', line => {
+    const model = Object.values(TABLE_FORMAT_PACKAGES[line]).flat().map(j => ({ line, coords: j.coordinates, sha1: j.sha1 }));
+    expect(model.sort((a, b) => a.coords.localeCompare(b.coords)))
+      .toEqual(scriptJars().filter(j => j.line === line).sort((a, b) => a.coords.localeCompare(b.coords)));
+    // The Scala suffix matches the line's Spark build (2.12 for 3.5, 2.13 for 4.0).
+    const scala = resolveSparkVersion(line === '3.5' ? '3.5.6' : '4.0.2').scalaBinaryVersion;
+    for (const j of model.filter(m => !m.coords.includes('delta-storage'))) expect(j.coords).toContain(`_${scala}:`);
+  });
+
+  test('a fetched jar has the SHA-1 the model pins (when scripts/fetch-table-jars.sh has run)', () => {
+    const dir = path.join(ROOT, '.tools', 'table-jars', '4.0');
+    const jars = TABLE_FORMAT_PACKAGES['4.0'][TableFormat.DELTA];
+    const file = path.join(dir, jars[1].file); // delta-storage: small
+    if (!fs.existsSync(file)) return expect(process.env.CI).not.toBe('true');
+    expect(createHash('sha1').update(fs.readFileSync(file)).digest('hex')).toBe(jars[1].sha1);
+  });
+
+  test('EMR Serverless uses the release\'s bundled Delta jars, with the version the release guide lists', () => {
+    const s = tableFormatSupport({ format: TableFormat.DELTA }, DeploymentTarget.EMR_SERVERLESS, resolveEmrRelease('emr-7.12.0'));
+    expect(s.version).toBe('3.3.2-amzn-1');
+    expect(s.jars).toEqual([]);
+    expect(Object.fromEntries(s.entries.map(e => [e.key, e.value]))).toEqual({
+      'spark.jars': '/usr/share/aws/delta/lib/delta-spark.jar,/usr/share/aws/delta/lib/delta-storage.jar',
+      'spark.sql.extensions': 'io.delta.sql.DeltaSparkSessionExtension',
+      'spark.sql.catalog.spark_catalog': 'org.apache.spark.sql.delta.catalog.DeltaCatalog',
+    });
+    for (const e of s.entries) expect(e.reason.length).toBeGreaterThan(10);
+    // Delta 2.x (EMR 6.x) still names its jar delta-core.jar.
+    const old = tableFormatSupport({ format: TableFormat.DELTA }, DeploymentTarget.EMR_SERVERLESS, resolveEmrRelease('emr-6.15.0'));
+    expect(old.entries.find(e => e.key === 'spark.jars')!.value).toContain('delta-core.jar');
+    expect(emrBundledTableFormats('emr-spark-8.0.0')).toEqual({ delta: '4.0.0', iceberg: '1.10.1' });
+  });
+
+  test('Iceberg with the Glue catalog on EMR Serverless: catalog keys, the IAM it needs, the unconfirmed jar path said', () => {
+    const s = tableFormatSupport({ format: TableFormat.ICEBERG, icebergCatalog: IcebergCatalogKind.GLUE, warehouse: 's3://lake/warehouse' },
+      DeploymentTarget.EMR_SERVERLESS, resolveEmrRelease('emr-7.12.0'));
+    expect(s.version).toBe('1.10.0-amzn-0');
+    expect(s.glueCatalog).toBe(true);
+    expect(s.confirmed).toBe(false);
+    expect(s.unconfirmed).toContain('iceberg-spark3-runtime.jar');
+    const props = Object.fromEntries(s.entries.map(e => [e.key, e.value]));
+    expect(props).toMatchObject({
+      'spark.sql.extensions': 'org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions',
+      'spark.sql.catalog.glue': 'org.apache.iceberg.spark.SparkCatalog',
+      'spark.sql.catalog.glue.catalog-impl': 'org.apache.iceberg.aws.glue.GlueCatalog',
+      'spark.sql.catalog.glue.warehouse': 's3://lake/warehouse',
+    });
+    expect(GLUE_CATALOG_ACTIONS.every(a => a.startsWith('glue:') && !a.includes('*'))).toBe(true);
+  });
+
+  test.each([['3.5.6', '3.5'], ['4.0.2', '4.0']])('Spark Operator %s: the pinned jars from the artifact, checksummed, no download', (version, line) => {
+    const s = tableFormatSupport({ format: TableFormat.ICEBERG, jarsUri: 's3a://art/v1/jars/' }, DeploymentTarget.KUBERNETES, resolveSparkVersion(version));
+    expect(s.jars).toEqual(TABLE_FORMAT_PACKAGES[line][TableFormat.ICEBERG]);
+    expect(s.entries.find(e => e.key === 'spark.jars')!.value).toBe(`s3a://art/v1/jars/${s.jars[0].file}`);
+    expect(s.entries.some(e => e.key === 'spark.jars.packages')).toBe(false);
+    expect(s.glueCatalog).toBe(false);
+    expect(s.confirmed).toBe(true);
+  });
+
+  test.each([
+    [{ format: TableFormat.ICEBERG, icebergCatalog: IcebergCatalogKind.GLUE, warehouse: 's3://w' }, DeploymentTarget.KUBERNETES, '3.5.6', /icebergCatalog: 'glue'.*EMR Serverless/],
+    [{ format: TableFormat.ICEBERG, icebergCatalog: IcebergCatalogKind.GLUE }, DeploymentTarget.EMR_SERVERLESS, 'emr-7.12.0', /tableFormat.warehouse: undefined.*s3:\/\//],
+    [{ format: TableFormat.DELTA, warehouse: 's3://w' }, DeploymentTarget.EMR_SERVERLESS, 'emr-7.12.0', /tableFormat.warehouse.*Iceberg tables only/],
+    [{ format: TableFormat.ICEBERG, catalogName: 'spark_catalog', warehouse: 's3://w' }, DeploymentTarget.KUBERNETES, '3.5.6', /catalogName/],
+    [{ format: 'hudi' as TableFormat }, DeploymentTarget.KUBERNETES, '3.5.6', /tableFormat.format: 'hudi'.*delta, iceberg/],
+    [{ format: TableFormat.DELTA, jarsUri: 'ftp://x/' }, DeploymentTarget.KUBERNETES, '3.5.6', /jarsUri/],
+  ])('an unsupported combination fails at synth, naming the field (%#)', (options, target, release, message) => {
+    const r = target === DeploymentTarget.EMR_SERVERLESS ? resolveEmrRelease(release) : resolveSparkVersion(release);
+    expect(() => tableFormatSupport(options, target, r)).toThrow(message);
+  });
+
+  test('a Kubernetes Spark line without pinned jars fails at synth', () => {
+    const r = { ...resolveSparkVersion('3.5.6'), sparkLine: '3.4', sparkVersion: '3.4.1' };
+    expect(() => tableFormatSupport({ format: TableFormat.DELTA }, DeploymentTarget.KUBERNETES, r)).toThrow(/release: '3.4.1'.*3.5, 4.0/);
+  });
+});
