@@ -1,6 +1,7 @@
 /**
- * The two jobs of the example pipeline, described once for every target: the feature pipeline
- * (`features` entry point) and the validation job (`validate` entry point) of the `spark_jobs` artifact.
+ * The jobs of the example pipeline, described once for every target: the feature pipeline
+ * (`features` entry point), the validation job (`validate` entry point) and the ML training data
+ * (`training_data` entry point) of the `spark_jobs` artifact.
  * Both example apps (examples/emr-serverless, examples/spark-operator) render these same definitions;
  * test/job/both-targets.test.ts renders one definition on both targets side by side.
  */
@@ -18,7 +19,9 @@ export interface PipelineBuckets {
 }
 
 /** The pipeline's job definitions for a given artifact and buckets. */
-export function pipelineJobs(code: JobCode, buckets: PipelineBuckets): { features: SparkJobDefinition; validate: SparkJobDefinition } {
+export function pipelineJobs(code: JobCode, buckets: PipelineBuckets): {
+  features: SparkJobDefinition; validate: SparkJobDefinition; trainingData: SparkJobDefinition;
+} {
   const features = new SparkJobDefinition({
     name: 'features',
     code,
@@ -44,5 +47,22 @@ export function pipelineJobs(code: JobCode, buckets: PipelineBuckets): { feature
     ],
     timeoutMinutes: 60,
   });
-  return { features, validate };
+  // Model-ready training data from the raw transactions: window and user features, whole users split
+  // by a hash of key and seed, fills and scaler fitted on the training users only.
+  const trainingData = new SparkJobDefinition({
+    name: 'training-data',
+    code,
+    entryPoint: 'training_data',
+    arguments: [
+      '--input', `s3://${buckets.raw}/transactions/`,
+      '--output', `s3://${buckets.curated}/training-data/`,
+      '--windows', '7d,30d',
+      '--test-fraction', '0.2',
+      '--seed', '42',
+      '--missing', 'user_amount_std=constant:0,user_amount_cv=constant:0',
+    ],
+    workload: { inputSizeGb: 50 },
+    timeoutMinutes: 120,
+  });
+  return { features, validate, trainingData };
 }

@@ -72,6 +72,7 @@ export class SparkFeaturesStack extends Stack {
     runtime.grantReadData(platform, 'specs');
     runtime.grantReadWriteData(curated, 'features');
     runtime.grantReadWriteData(curated, 'validation');
+    runtime.grantReadWriteData(curated, 'training-data');
 
     // The feature spec the `features` job reads (`--spec`), from the jobs package's example.
     const spec = new s3deploy.BucketDeployment(this, 'FeatureSpec', {
@@ -85,7 +86,7 @@ export class SparkFeaturesStack extends Stack {
     });
 
     // The same job definitions the Spark Operator example renders (examples/pipeline-jobs.ts).
-    const { features, validate } = pipelineJobs(artifact.code, {
+    const { features, validate, trainingData } = pipelineJobs(artifact.code, {
       raw: raw.bucketName,
       curated: curated.bucketName,
       platform: spec.deployedBucket.bucketName,
@@ -99,6 +100,7 @@ export class SparkFeaturesStack extends Stack {
     });
     runtime.grantReadData(curated, 'features-reference');
     new EmrServerlessSparkJob(this, 'Validate', { definition: validate, application, executionRole: runtime });
+    new EmrServerlessSparkJob(this, 'TrainingData', { definition: trainingData, application, executionRole: runtime });
   }
 }
 

@@ -10,8 +10,11 @@
  *   kubectl apply --server-side -f examples/spark-operator/dist/   (on a cluster with the operator)
  *
  * The operator must list the namespace in its Helm value `spark.jobNamespaces`. The image is
- * apache/spark:3.5.6-python3 plus the S3A jars of its Hadoop line (hadoop-aws 3.3.4, aws-java-sdk-bundle
- * 1.12.262, spark-hadoop-cloud_2.12 3.5.6): `connectorPackages('3.5', '3.5.6', false)` lists them.
+ * apache/spark:3.5.6-java17-python3 (Ubuntu 22.04, CPython 3.10; not `3.5.6-python3`, whose CPython 3.8 is
+ * too old for the jobs) plus the S3A jars of its Hadoop line (hadoop-aws 3.3.4, aws-java-sdk-bundle
+ * 1.12.262, spark-hadoop-cloud_2.12 3.5.6): `connectorPackages('3.5', '3.5.6', false)` lists them. The jobs'
+ * numpy, pandas and pyarrow come with the code as a dependency archive built for that Python on arm64
+ * (examples/example-dependencies.ts), checked against `imagePython` at synth time; the pods run on arm64 nodes.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -24,22 +27,21 @@ import {
   ConcurrencyPolicy, ScheduledSparkOperatorApplication, SparkOperatorApplication, SparkOperatorRbac,
   TaintEffect, TolerationOperator, WorkloadIdentity,
 } from '../../src/spark-operator';
-import { exampleJobDependencies } from '../example-dependencies';
+import { EXAMPLE_IMAGE_PYTHON, exampleJobDependencies } from '../example-dependencies';
 import { pipelineJobs } from '../pipeline-jobs';
 
 /** Names the example uses for the AWS side (made by the platform's CDK/Terraform, not here). */
 export const EXAMPLE_AWS = {
   roleArn: 'arn:aws:iam::123456789012:role/spark-features-jobs',
-  image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/spark-jobs:3.5.6-python3-s3a',
+  image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/spark-jobs:3.5.6-java17-python3-s3a',
   buckets: { raw: 'example-raw-data', curated: 'example-curated-data', platform: 'example-spark-platform' },
 };
 
 /** The `spark_jobs` artifact's code at its versioned key (`artifacts/spark_jobs/<version>/<hash>`). */
 export function artifactCode(bucketName: string): JobCode {
-  // Built into a scratch directory only to learn the version, content hash and layout; with the EMR
-  // example's dependency archive (emr-7.12.0, ARM64), so the content hash and key are the uploaded ones.
-  // That archive is for EMR's Python: this image brings its own numpy, pandas and pyarrow, so the code is
-  // referenced without it (to ship an archive here, build one for the image's Python and set imagePython).
+  // Built into a scratch directory only to learn the version, content hash, layout, dependency archives
+  // and imports; with the EMR example's dependencies (one archive for emr-7.12.0, one for this image), so
+  // the content hash and key are the ones the EMR example uploads.
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-deploy-example-artifact-'));
   const built = buildJobArtifact({ outDir: path.join(scratch, 'artifact'), dependencies: exampleJobDependencies() });
   fs.rmSync(scratch, { recursive: true, force: true });
@@ -50,6 +52,8 @@ export function artifactCode(bucketName: string): JobCode {
     pyFiles: built.pyFiles,
     version: built.version,
     contentHash: built.contentHash,
+    dependencyArchives: built.dependencyArchives.map(a => ({ path: a.path, target: a.target, topLevel: a.topLevel })),
+    requiredImports: built.imports ? Object.keys(built.imports) : undefined,
   });
 }
 
@@ -63,18 +67,21 @@ export class SparkFeaturesChart extends Chart {
       namespaceLabels: { 'app.kubernetes.io/part-of': 'spark-features' },
       identity: WorkloadIdentity.irsa(EXAMPLE_AWS.roleArn),
     });
-    const { features, validate } = pipelineJobs(artifactCode(EXAMPLE_AWS.buckets.platform), EXAMPLE_AWS.buckets);
+    const { features, validate, trainingData } = pipelineJobs(artifactCode(EXAMPLE_AWS.buckets.platform), EXAMPLE_AWS.buckets);
     const common = {
       rbac,
       image: EXAMPLE_AWS.image,
       sparkVersion: '3.5.6',
+      // What the image runs: the archive for it is picked and checked at synth time (numpy, pandas, pyarrow).
+      imagePython: EXAMPLE_IMAGE_PYTHON,
       labels: { 'app.kubernetes.io/part-of': 'spark-features' },
       // Shuffle spill and S3A upload buffers on local disk, bounded per pod.
       ephemeralStorage: '50Gi',
       // Drivers on on-demand capacity; executors on the Spark spot pool, which is tainted for Spark only.
-      driverPlacement: { nodeSelector: { 'karpenter.sh/capacity-type': 'on-demand' } },
+      // Both on arm64 nodes: the dependency archive holds aarch64 wheels.
+      driverPlacement: { nodeSelector: { 'karpenter.sh/capacity-type': 'on-demand', 'kubernetes.io/arch': 'arm64' } },
       executorPlacement: {
-        nodeSelector: { 'karpenter.sh/capacity-type': 'spot' },
+        nodeSelector: { 'karpenter.sh/capacity-type': 'spot', 'kubernetes.io/arch': 'arm64' },
         tolerations: [{ key: 'workload', operator: TolerationOperator.EQUAL, value: 'spark', effect: TaintEffect.NO_SCHEDULE }],
       },
     };
@@ -85,6 +92,14 @@ export class SparkFeaturesChart extends Chart {
       driver: { cpu: 2, memoryGb: 8 },
       maxExecutors: 20,
       // Finished runs are collected after a day; applying the manifest again afterwards reruns the job.
+      timeToLiveSeconds: 86400,
+    });
+    new SparkOperatorApplication(this, 'TrainingData', {
+      ...common,
+      job: trainingData,
+      executor: { cpu: 4, memoryGb: 16 },
+      driver: { cpu: 2, memoryGb: 8 },
+      maxExecutors: 10,
       timeToLiveSeconds: 86400,
     });
     new ScheduledSparkOperatorApplication(this, 'Validate', {

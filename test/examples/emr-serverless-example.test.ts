@@ -88,7 +88,7 @@ describe('examples/emr-serverless', () => {
 
   test('every job passes EMR Serverless\'s StartJobRun checks and fits the application\'s maximumCapacity at its cap', () => {
     const jobs = exampleApp.node.findAll().filter((c): c is EmrServerlessSparkJob => c instanceof EmrServerlessSparkJob);
-    expect(jobs.map(j => j.definition.name).sort()).toEqual(['features', 'validate']);
+    expect(jobs.map(j => j.definition.name).sort()).toEqual(['features', 'training-data', 'validate']);
     for (const job of jobs) {
       const conf = confOf(job.sparkSubmitParameters);
       // The test's own reading of the service's checks (emr-7.12.0).
@@ -120,7 +120,7 @@ describe('examples/emr-serverless', () => {
       .filter(p => fs.existsSync(path.join(p, 'manifest.json')));
     expect(dirs).toHaveLength(1);
     const manifest = JSON.parse(fs.readFileSync(path.join(dirs[0], 'manifest.json'), 'utf8'));
-    expect(Object.keys(manifest.entryPoints).sort()).toEqual(expect.arrayContaining(['features', 'validate']));
+    expect(Object.keys(manifest.entryPoints).sort()).toEqual(expect.arrayContaining(['features', 'training_data', 'validate']));
     const check = execFileSync(venvBin('python'), ['-c', `
 import hashlib, json, sys, zipfile
 root, manifest = sys.argv[1], json.load(open(sys.argv[2]))

@@ -2,7 +2,11 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { EXAMPLE_IMAGE_PYTHON, exampleJobDependencies } from '../../examples/example-dependencies';
 import { buildExampleApp, EXAMPLE_AWS } from '../../examples/spark-operator/app';
+import { buildJobArtifact } from '../../src/artifacts/job-artifact-builder';
+import { wheelIncompatibility } from '../../src/artifacts/python-target';
+import { pinnedWheels } from '../artifacts/dependency-wheels';
 import { expectValidManifests, parseManifestsStrictly } from '../support/k8s-validation';
 
 describe('examples/spark-operator', () => {
@@ -15,11 +19,12 @@ describe('examples/spark-operator', () => {
 
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
-  test('writes one strictly parseable YAML file with the namespace, RBAC and both jobs', () => {
+  test('writes one strictly parseable YAML file with the namespace, RBAC and the three jobs', () => {
     expect(files).toEqual(['spark-features.k8s.yaml']);
     expect(docs.map(d => d.kind)).toEqual([
-      'Namespace', 'ServiceAccount', 'ServiceAccount', 'Role', 'RoleBinding', 'SparkApplication', 'ScheduledSparkApplication',
+      'Namespace', 'ServiceAccount', 'ServiceAccount', 'Role', 'RoleBinding', 'SparkApplication', 'SparkApplication', 'ScheduledSparkApplication',
     ]);
+    expect(byKind('SparkApplication').map(d => d.metadata.name)).toEqual(['features', 'training-data']);
     expect(new Set(docs.filter(d => d.kind !== 'Namespace').map(d => d.metadata.namespace))).toEqual(new Set(['spark-features']));
   });
 
@@ -53,6 +58,28 @@ describe('examples/spark-operator', () => {
     ]);
   });
 
+  test('both jobs ship the dependency archive built for the image\'s Python (CPython 3.10, aarch64, glibc 2.35) and run on arm64 nodes', () => {
+    // GIVEN the archive the example artifact built for the image's declared Python
+    const built = buildJobArtifact({ outDir: path.join(outdir, 'artifact'), dependencies: exampleJobDependencies() });
+    const archive = built.dependencyArchives.find(a => a.target.pythonVersion === EXAMPLE_IMAGE_PYTHON.pythonVersion)!;
+    expect(archive.target).toEqual({ pythonVersion: '3.10', architecture: 'aarch64', glibc: '2.35' });
+    // the wheels are the pinned cp310-aarch64 set: Spark 3.5 bounds (numpy<2)
+    const pinned = pinnedWheels(EXAMPLE_IMAGE_PYTHON);
+    expect(Object.fromEntries(archive.wheels.map(w => [w.name, w.version]))).toEqual(pinned);
+    expect(archive.wheels.map(w => wheelIncompatibility(w.fileName, EXAMPLE_IMAGE_PYTHON))).toEqual(archive.wheels.map(() => undefined));
+    for (const spec of [byKind('SparkApplication')[0].spec, byKind('ScheduledSparkApplication')[0].spec.template]) {
+      // THEN the rendered application unpacks it as ./deps on the driver and every executor
+      // (beside the code: the prefix the rendered main file has; the archive's name is addressed by its wheels)
+      const codePrefix = spec.mainApplicationFile.replace(/entrypoints\/\w+\.py$/, '');
+      expect(spec.deps.archives).toEqual([`${codePrefix}${archive.path}#deps`]);
+      expect(codePrefix).toMatch(new RegExp(`^s3a://${EXAMPLE_AWS.buckets.platform}/artifacts/spark_jobs/${built.version}/[0-9a-f]{16}/$`));
+      expect(spec.sparkConf['spark.kubernetes.driverEnv.PYTHONPATH']).toBe('./deps');
+      expect(spec.sparkConf['spark.executorEnv.PYTHONPATH']).toBe('./deps');
+      // and its pods are held to the archive's architecture
+      expect([spec.driver.template.spec.nodeSelector['kubernetes.io/arch'], spec.executor.template.spec.nodeSelector['kubernetes.io/arch']]).toEqual(['arm64', 'arm64']);
+    }
+  });
+
   test('the code key carries the artifact\'s version and content hash, as on EMR Serverless', () => {
     const [features] = byKind('SparkApplication');
     const hash = features.metadata.annotations['spark-deploy.io/code-content-hash'];
@@ -61,7 +88,8 @@ describe('examples/spark-operator', () => {
 
   test('the rendered arguments parse with each entry point\'s own command line (spark_jobs argparse)', () => {
     // GIVEN the entry point named by each rendered main file, with its rendered arguments
-    const runs = [byKind('SparkApplication')[0].spec, byKind('ScheduledSparkApplication')[0].spec.template].map(spec => ({
+    const [featuresApp, trainingApp] = byKind('SparkApplication');
+    const runs = [featuresApp.spec, byKind('ScheduledSparkApplication')[0].spec.template, trainingApp.spec].map(spec => ({
       module: /entrypoints\/(\w+)\.py$/.exec(spec.mainApplicationFile)![1],
       args: spec.arguments,
     }));
@@ -88,6 +116,13 @@ describe('examples/spark-operator', () => {
       input: `s3://${EXAMPLE_AWS.buckets.curated}/features/`,
       reference: `s3://${EXAMPLE_AWS.buckets.curated}/features-reference/`,
       output: `s3://${EXAMPLE_AWS.buckets.curated}/validation/`,
+    });
+    expect(parsed[2]).toMatchObject({
+      input: `s3://${EXAMPLE_AWS.buckets.raw}/transactions/`,
+      output: `s3://${EXAMPLE_AWS.buckets.curated}/training-data/`,
+      windows: '7d,30d',
+      test_fraction: 0.2,
+      seed: 42,
     });
   });
 });
