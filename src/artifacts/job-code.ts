@@ -1,5 +1,9 @@
 import { Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
 import { PythonTarget, validatePythonTarget } from './python-target';
+import type { IJobArtifact } from './versioned-job-artifact';
 import { invalidValue } from '../config/errors';
 
 /** A dependency archive of the code: a zip of installed packages for one runtime. */
@@ -22,12 +26,8 @@ export enum CodeUriScheme {
   LOCAL = 'local',
 }
 
-/** Properties for `JobCode.fromBucket`. */
-export interface JobCodeBucketProps {
-  /** Name of the bucket holding the code (may be a CDK token). */
-  readonly bucketName: string;
-  /** Key prefix of this version of the code, e.g. `artifacts/spark_jobs/0.1.0/3f2a9c1e`, without a trailing slash. */
-  readonly prefix: string;
+/** What code in S3 holds, wherever its bucket comes from (`JobCode.fromS3Bucket`, `JobCode.fromBucket`). */
+export interface JobCodeBucketOptions {
   /** Entry points by name, as paths relative to the prefix: `{ features: 'entrypoints/features.py' }`. */
   readonly entryPoints: { [name: string]: string };
   /**
@@ -58,6 +58,24 @@ export interface JobCodeBucketProps {
   readonly requiredImports?: string[];
 }
 
+/** Properties for `JobCode.fromBucket`: code in a bucket known by name. */
+export interface JobCodeBucketProps extends JobCodeBucketOptions {
+  /** Name of the bucket holding the code (may be a CDK token). */
+  readonly bucketName: string;
+  /** Key prefix of this version of the code, e.g. `artifacts/spark_jobs/0.1.0/3f2a9c1e`, without a trailing slash. */
+  readonly prefix: string;
+}
+
+/** What `JobCode.bind` gives a target: the read grant and the code's URIs in the target's scheme. */
+export interface JobCodeBinding {
+  /** The grant of reading the code (no statement for code inside an image). */
+  readonly grant: iam.Grant;
+  /** Entry points by name, as URIs (`s3://` for code in S3, `local://` for code in the image). */
+  readonly entryPointUris: { [name: string]: string };
+  /** The `--py-files` URIs. */
+  readonly pyFileUris: string[];
+}
+
 /** Properties for `JobCode.fromImage`. */
 export interface JobCodeImageProps {
   /** Absolute directory of the code inside the Spark image, e.g. `/opt/spark-jobs`. */
@@ -85,7 +103,25 @@ const RELATIVE_PATH = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9_./-]+$/;
  * Spark Operator.
  */
 export class JobCode {
-  /** Code in S3 under a version-specific prefix (what `VersionedJobArtifact` uploads). */
+  /** The code of a job artifact: `bind` grants read through the artifact (its bucket's KMS key included). */
+  public static fromArtifact(artifact: IJobArtifact): JobCode {
+    return artifact.code._readThrough(grantee => artifact.grantRead(grantee));
+  }
+
+  /**
+   * Code in a bucket under a version-specific prefix: `bind` grants read of the prefix through the bucket's
+   * own `grantRead` (its KMS key included).
+   */
+  public static fromS3Bucket(bucket: s3.IBucket, prefix: string, options: JobCodeBucketOptions): JobCode {
+    return JobCode.fromBucket({ ...options, bucketName: bucket.bucketName, prefix })
+      ._readThrough(grantee => bucket.grantRead(grantee, `${prefix}/*`));
+  }
+
+  /**
+   * Code in a bucket known by name, under a version-specific prefix (what `VersionedJobArtifact` uploads).
+   * `bind` grants read of the prefix through the bucket imported by name (no KMS key is known): prefer
+   * `fromS3Bucket` or `fromArtifact` for a bucket with a customer-managed key.
+   */
   public static fromBucket(props: JobCodeBucketProps): JobCode {
     if (!Token.isUnresolved(props.bucketName) && !BUCKET_NAME.test(props.bucketName)) {
       throw invalidValue('bucketName', props.bucketName, 'expected an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens');
@@ -127,6 +163,7 @@ export class JobCode {
   private readonly entryPoints: { [name: string]: string };
   private readonly pyFiles: string[];
   private readonly kind: 'bucket' | 'image';
+  private reader?: (grantee: iam.IGrantable) => iam.Grant;
 
   private constructor(location: { kind: 'bucket' | 'image'; bucketName?: string; root: string },
     entryPoints: { [name: string]: string }, pyFiles: string[], version: string, contentHash?: string,
@@ -153,6 +190,40 @@ export class JobCode {
     this.contentHash = contentHash;
     this.dependencyArchives = dependencyArchives;
     this.requiredImports = requiredImports;
+  }
+
+  /**
+   * Grants `grantee` reading the code and returns its URIs in the scheme of its location: a target calls it
+   * once per job, with the job's runtime identity.
+   */
+  public bind(scope: Construct, grantee: iam.IGrantable): JobCodeBinding {
+    const scheme = this.kind === 'image' ? CodeUriScheme.LOCAL : CodeUriScheme.S3;
+    let grant: iam.Grant;
+    if (this.kind === 'image') {
+      grant = iam.Grant.drop(grantee, 'read job code inside the Spark image');
+    } else if (this.reader) {
+      grant = this.reader(grantee);
+    } else {
+      const id = 'JobCodeBucket';
+      const bucket = (scope.node.tryFindChild(id) as s3.IBucket | undefined) ?? s3.Bucket.fromBucketName(scope, id, this.bucketName!);
+      grant = bucket.grantRead(grantee, `${this.root}/*`);
+    }
+    return {
+      grant,
+      entryPointUris: Object.fromEntries(this.entryPointNames().map(name => [name, this.entryPointUri(name, scheme)])),
+      pyFileUris: this.pyFileUris(scheme),
+    };
+  }
+
+  /**
+   * A copy of this code whose `bind` grants read with `reader`.
+   * @internal
+   */
+  public _readThrough(reader: (grantee: iam.IGrantable) => iam.Grant): JobCode {
+    const copy = Object.create(JobCode.prototype) as JobCode;
+    Object.assign(copy, this);
+    copy.reader = reader;
+    return copy;
   }
 
   /** Names of the entry points. */

@@ -1,5 +1,5 @@
 import { invalidValue } from '../config/errors';
-import { resolveEmrRelease } from '../config/releases';
+import { emrReleaseAtLeast, resolveEmrRelease } from '../config/releases';
 
 /** CPU architecture of a Python runtime, as wheel platform tags spell it. */
 export enum PythonArchitecture {
@@ -60,11 +60,10 @@ export function pythonTargetForEmr(props: EmrPythonTargetProps): PythonTarget {
   if (!release.pythonVersions.includes(pythonVersion)) {
     throw invalidValue('pythonVersion', pythonVersion, `${release.label} runs Python ${release.pythonVersions.join(', ')}`);
   }
-  const major = Number(/^emr-(?:spark-)?(\d+)\./.exec(release.label)![1]);
   return validatePythonTarget({
     pythonVersion,
     architecture: pythonArchitectureOf(props.architecture ?? 'ARM64'),
-    glibc: major >= 7 ? AL2023_GLIBC : AL2_GLIBC,
+    glibc: emrReleaseAtLeast(release.label, 7, 0) ? AL2023_GLIBC : AL2_GLIBC,
   });
 }
 

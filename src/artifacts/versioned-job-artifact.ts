@@ -116,13 +116,14 @@ class ImportedJobArtifact extends JobArtifactBase {
   public constructor(scope: Construct, id: string, attrs: JobArtifactAttributes) {
     super(scope, id);
     const version = attrs.version ?? versionFromPrefix(attrs.keyPrefix) ?? 'unversioned';
+    // Jobs bind the code through the artifact: read is granted by the bucket itself (its KMS key included).
     this.code = JobCode.fromBucket({
       bucketName: attrs.bucket.bucketName,
       prefix: attrs.keyPrefix,
       entryPoints: attrs.entryPoints,
       pyFiles: attrs.pyFiles ?? ['spark_jobs.zip'],
       version,
-    });
+    })._readThrough(grantee => this.grantRead(grantee));
     this.bucket = attrs.bucket;
     this.keyPrefix = attrs.keyPrefix;
     this.version = version;
@@ -208,7 +209,7 @@ export class VersionedJobArtifact extends JobArtifactBase {
       contentHash: built.contentHash,
       dependencyArchives: built.dependencyArchives.map(a => ({ path: a.path, target: a.target, topLevel: a.topLevel })),
       requiredImports: built.imports ? Object.keys(built.imports) : undefined,
-    });
+    })._readThrough(grantee => this.grantRead(grantee));
     this.dependencyArchives = built.dependencyArchives;
     this.manifestUri = this.code.uriFor('manifest.json', CodeUriScheme.S3);
     suppressUploadHandlerFindings(this);

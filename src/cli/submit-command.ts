@@ -50,9 +50,9 @@ export function jobRunInputFromFlags(argv: string[]): { input: JobRunInput; args
       sparkConf: pairs(args.flags.get('conf'), 'conf'),
       name: flag(args, 'name') ?? job?.name,
       executionTimeoutMinutes: numberFlag(args, 'execution-timeout-minutes') ?? job?.executionTimeoutMinutes,
-      // One attempt is the service default: leave the policy out (older releases have no retries).
-      retryPolicy: maxAttempts !== undefined && maxAttempts !== 1 ? { maxAttempts } : undefined,
-      monitoring: logUri ? { logUri } : undefined,
+      retryPolicy: maxAttempts !== undefined ? { maxAttempts } : undefined,
+      monitoring: logUri ? { logUri, logEncryptionKeyArn: flag(args, 'log-uri') === undefined ? job?.logEncryptionKeyArn : undefined } : undefined,
+      releaseLabel: job?.releaseLabel,
       tags: args.flags.has('tag') ? pairs(args.flags.get('tag'), 'tag') : undefined,
       clientToken: flag(args, 'client-token'),
     },

@@ -1,26 +1,11 @@
 import { existsSync, readFileSync } from 'fs';
 import { invalidValue } from '../config/errors';
+import { JOBS_OUTPUT_KEY, JobRunContract } from '../job/emr-job-run';
 
-/**
- * The CloudFormation output (one per stack) in which the EMR Serverless constructs publish their jobs:
- * a JSON string mapping job name to `{ applicationId, executionRoleArn, entryPoint, entryPointArguments,
- * sparkSubmitParameters, logUri }`. CDK adds a hash to output ids created below the stack's root, so
- * keys that start with this name count too.
- */
-export const JOBS_OUTPUT_NAME = 'SparkDeployJobs';
-
-/** A job as `cdk deploy --outputs-file` recorded it. */
-export interface DeployedJob {
+/** A job as `cdk deploy --outputs-file` recorded it: its run contract, its name and its stack. */
+export interface DeployedJob extends JobRunContract {
   readonly name: string;
   readonly stackName: string;
-  readonly applicationId: string;
-  readonly executionRoleArn: string;
-  readonly entryPoint: string;
-  readonly entryPointArguments: string[];
-  readonly sparkSubmitParameters?: string;
-  readonly logUri?: string;
-  readonly executionTimeoutMinutes?: number;
-  readonly maxAttempts?: number;
 }
 
 /** Reads every job of every stack in a CDK outputs file. */
@@ -41,7 +26,7 @@ export function readDeployedJobs(file: string): DeployedJob[] {
   for (const [stackName, stackOutputs] of Object.entries(outputs)) {
     if (!isObject(stackOutputs)) continue;
     for (const [key, value] of Object.entries(stackOutputs)) {
-      if (!key.startsWith(JOBS_OUTPUT_NAME)) continue;
+      if (!key.startsWith(JOBS_OUTPUT_KEY)) continue;
       jobs.push(...parseJobsOutput(stackName, key, value));
     }
   }
@@ -56,7 +41,7 @@ export function findDeployedJob(file: string, name: string): DeployedJob {
   const jobs = readDeployedJobs(file);
   if (jobs.length === 0) {
     throw invalidValue('outputs file', file,
-      `no stack in it has a ${JOBS_OUTPUT_NAME} output; deploy an EMR Serverless job with spark-deploy and write outputs with \`cdk deploy --outputs-file ${file}\``);
+      `no stack in it has a ${JOBS_OUTPUT_KEY} output; deploy an EMR Serverless job with spark-deploy and write outputs with \`cdk deploy --outputs-file ${file}\``);
   }
   const slash = name.indexOf('/');
   const matches = slash === -1
@@ -112,8 +97,11 @@ function toDeployedJob(field: string, stackName: string, name: string, job: unkn
     entryPointArguments: args as string[],
     sparkSubmitParameters: typeof job.sparkSubmitParameters === 'string' ? job.sparkSubmitParameters : text('sparkSubmitParameters', false),
     logUri: text('logUri', false),
+    logEncryptionKeyArn: text('logEncryptionKeyArn', false),
     executionTimeoutMinutes: count('executionTimeoutMinutes'),
     maxAttempts: count('maxAttempts'),
+    releaseLabel: text('releaseLabel', false),
+    stateMachineArn: text('stateMachineArn', false),
   };
 }
 

@@ -1,12 +1,14 @@
 import { randomUUID } from 'crypto';
 import type { StartJobRunCommandInput } from '@aws-sdk/client-emr-serverless';
 import { CodeUriScheme } from '../artifacts/job-code';
-import { checkEmrServerlessProperties, checkSparkSubmitFields, sparkSubmitConf, throwFirstViolation } from '../config/emr-serverless-rules';
+import { checkEmrServerlessProperties, sparkSubmitConf, throwFirstViolation } from '../config/emr-serverless-rules';
 import { invalidValue } from '../config/errors';
 import { validateOverride } from '../config/overrides';
 import { quoteShellWord } from '../config/quoting';
+import { DEFAULT_EMR_RELEASE } from '../config/releases';
 import { SparkConfiguration } from '../config/spark-configuration';
 import { DeploymentTarget } from '../config/types';
+import { emrSparkSubmitParameters, renderStartJobRun, StartJobRunFields } from '../job/emr-job-run';
 import { SparkJobDefinition, SparkTargetShape } from '../job/spark-job-definition';
 
 /** An EMR configuration classification (per-run `applicationConfiguration`). */
@@ -26,6 +28,8 @@ export interface JobRunMonitoring {
   readonly cloudWatchLogStreamPrefix?: string;
   /** Keep the Spark UI and logs in service-managed storage. @default - the application's default */
   readonly managedPersistence?: boolean;
+  /** KMS key of the S3 logs (with `logUri`). @default - S3-managed encryption */
+  readonly logEncryptionKeyArn?: string;
 }
 
 /** Retry policy of a run. */
@@ -76,12 +80,16 @@ export interface JobRunInput {
   readonly clientToken?: string;
   /** BATCH or STREAMING. @default 'BATCH' */
   readonly mode?: 'BATCH' | 'STREAMING';
+  /**
+   * The application's release label, for the release gates (retries need emr-7.1.0).
+   * @default - unknown: not checked (the service refuses what the release cannot do)
+   */
+  readonly releaseLabel?: string;
 }
 
 const APPLICATION_ID = /^[0-9a-z]{1,64}$/;
 const ROLE_ARN = /^arn:aws[a-zA-Z0-9-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const CLIENT_TOKEN = /^(?=.*\S)[\x20-\x7e]{1,64}$/;
-const MAX_TIMEOUT_MINUTES = 10080;
 
 /** Checks the ids every command needs; the message names the field and the expected form. */
 export function validateApplicationId(applicationId: string): void {
@@ -109,21 +117,6 @@ export function buildStartJobRunRequest(input: JobRunInput): StartJobRunCommandI
   if (typeof input.entryPoint !== 'string' || input.entryPoint.trim() === '') {
     throw invalidValue('entryPoint', input.entryPoint, 'expected the URI of the entry point script, e.g. s3://bucket/prefix/entrypoints/job.py');
   }
-  (input.entryPointArguments ?? []).forEach((arg, i) => {
-    if (typeof arg !== 'string') throw invalidValue(`entryPointArguments[${i}]`, arg, 'arguments are strings');
-  });
-  const timeout = input.executionTimeoutMinutes;
-  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TIMEOUT_MINUTES)) {
-    throw invalidValue('executionTimeoutMinutes', timeout, `expected whole minutes from 1 to ${MAX_TIMEOUT_MINUTES} (7 days)`);
-  }
-  const attempts = input.retryPolicy?.maxAttempts;
-  if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 1 || attempts > 10)) {
-    throw invalidValue('retryPolicy.maxAttempts', attempts, 'expected a whole number from 1 to 10');
-  }
-  const perHour = input.retryPolicy?.maxFailedAttemptsPerHour;
-  if (perHour !== undefined && (!Number.isInteger(perHour) || perHour < 1)) {
-    throw invalidValue('retryPolicy.maxFailedAttemptsPerHour', perHour, 'expected a whole number >= 1');
-  }
   const clientToken = input.clientToken ?? randomUUID();
   if (!CLIENT_TOKEN.test(clientToken)) {
     throw invalidValue('clientToken', clientToken, 'expected 1-64 printable ASCII characters, not only spaces');
@@ -132,38 +125,44 @@ export function buildStartJobRunRequest(input: JobRunInput): StartJobRunCommandI
     throw invalidValue('monitoring.logUri', input.monitoring.logUri, 'expected an S3 URI such as s3://my-logs/emr-serverless/');
   }
   const sparkSubmitParameters = renderSparkSubmitParameters(input.sparkSubmitParameters, input.sparkConf ?? {});
-  checkServiceRules(input, sparkSubmitParameters);
-  const monitoringConfiguration = renderMonitoring(input.monitoring);
+  checkServiceProperties(input, sparkSubmitParameters);
+  // The run contract's one render (the construct's state machine sends the same fields): limits, ranges and
+  // release gates.
+  const fields = renderStartJobRun({
+    applicationId: input.applicationId,
+    executionRoleArn: input.executionRoleArn,
+    name: input.name,
+    entryPoint: input.entryPoint,
+    entryPointArguments: input.entryPointArguments ?? [],
+    sparkSubmitParameters,
+    logUri: input.monitoring?.logUri,
+    logEncryptionKeyArn: input.monitoring?.logEncryptionKeyArn,
+    executionTimeoutMinutes: input.executionTimeoutMinutes,
+    maxAttempts: input.retryPolicy?.maxAttempts,
+    maxFailedAttemptsPerHour: input.retryPolicy?.maxFailedAttemptsPerHour,
+    releaseLabel: input.releaseLabel,
+    mode: input.mode,
+  });
+  const monitoringConfiguration = renderMonitoring(input.monitoring, fields);
   const configurationOverrides = input.applicationConfiguration?.length || monitoringConfiguration
     ? { applicationConfiguration: input.applicationConfiguration?.map(toSdkConfiguration), monitoringConfiguration }
     : undefined;
   return {
-    applicationId: input.applicationId,
+    ...fields,
     clientToken,
-    executionRoleArn: input.executionRoleArn,
-    name: input.name,
-    jobDriver: {
-      sparkSubmit: {
-        entryPoint: input.entryPoint,
-        entryPointArguments: input.entryPointArguments?.length ? [...input.entryPointArguments] : undefined,
-        sparkSubmitParameters: sparkSubmitParameters || undefined,
-      },
-    },
     configurationOverrides,
-    executionTimeoutMinutes: timeout,
-    retryPolicy: input.retryPolicy ? { maxAttempts: attempts, maxFailedAttemptsPerHour: perHour } : undefined,
     tags: input.tags ? { ...input.tags } : undefined,
     mode: input.mode,
   };
 }
 
 /**
- * Checks the run against the EMR Serverless rules the service would refuse it for (src/config/emr-serverless-rules.ts),
- * before any request is sent: the properties the run sees (its spark-defaults classification under the `--conf`
- * pairs, which win) and StartJobRun's size limits. The application's own spark-defaults are not known here; a rule
- * that needs a value neither sets (the cap of dynamic allocation) is checked only when the run sets it.
+ * Checks the properties the run sees against the EMR Serverless rules the service would refuse it for, before any
+ * request is sent (its spark-defaults classification under the `--conf` pairs, which win). The application's own
+ * spark-defaults are not known here; a rule that needs a value neither sets (the cap of dynamic allocation) is
+ * checked only when the run sets it.
  */
-function checkServiceRules(input: JobRunInput, sparkSubmitParameters: string): void {
+function checkServiceProperties(input: JobRunInput, sparkSubmitParameters: string): void {
   let conf: { [key: string]: string };
   try {
     conf = sparkSubmitConf(sparkSubmitParameters);
@@ -178,9 +177,6 @@ function checkServiceRules(input: JobRunInput, sparkSubmitParameters: string): v
   const perRun = new Set(Object.keys(input.sparkConf ?? {}).map(k => validateOverride(k, input.sparkConf![k], DeploymentTarget.EMR_SERVERLESS).key));
   throwFirstViolation(checkEmrServerlessProperties({ ...defaults, ...conf }),
     key => (perRun.has(key) ? `sparkConf['${key}']` : key in conf ? `sparkSubmitParameters --conf ${key}` : `applicationConfiguration spark-defaults ${key}`));
-  throwFirstViolation(checkSparkSubmitFields({
-    entryPoint: input.entryPoint, entryPointArguments: input.entryPointArguments, sparkSubmitParameters,
-  }));
 }
 
 /**
@@ -199,10 +195,10 @@ function renderSparkSubmitParameters(base: string | SparkConfiguration | undefin
   return [base ?? '', ...extra].filter(part => part.trim() !== '').join(' ');
 }
 
-function renderMonitoring(monitoring: JobRunMonitoring | undefined) {
+function renderMonitoring(monitoring: JobRunMonitoring | undefined, fields: StartJobRunFields) {
   if (!monitoring) return undefined;
   const result = {
-    s3MonitoringConfiguration: monitoring.logUri ? { logUri: monitoring.logUri } : undefined,
+    s3MonitoringConfiguration: fields.configurationOverrides?.monitoringConfiguration.s3MonitoringConfiguration,
     cloudWatchLoggingConfiguration: monitoring.cloudWatchLogGroup
       ? { enabled: true, logGroupName: monitoring.cloudWatchLogGroup, logStreamNamePrefix: monitoring.cloudWatchLogStreamPrefix }
       : undefined,
@@ -229,27 +225,34 @@ export interface EmrServerlessDeployment {
   readonly shape: Omit<SparkTargetShape, 'target'>;
   /** S3 log prefix. @default - the application's default */
   readonly logUri?: string;
+  /** The application's architecture (`ARM64` or `X86_64`), for the dependency archive. @default 'ARM64' */
+  readonly architecture?: string;
+  /** One of the release's Pythons. @default - the release's default Python */
+  readonly pythonVersion?: string;
 }
 
 /**
- * The run input for a `SparkJobDefinition` on an application: entry point and `--py-files` as s3://
- * URIs, the job's arguments, timeout and retry, and its configuration tuned for the worker shapes.
+ * The run input for a `SparkJobDefinition` on an application: entry point as an s3:// URI, the job's
+ * arguments, timeout and retry, and the spark-submit parameters the construct renders (`--py-files`, the
+ * dependency archive, the configuration tuned for the worker shapes).
  */
 export function jobRunInputFromDefinition(job: SparkJobDefinition, deployment: EmrServerlessDeployment): JobRunInput {
-  const pyFiles = job.pyFileUris(CodeUriScheme.S3);
-  let config = job.tune({ ...deployment.shape, target: DeploymentTarget.EMR_SERVERLESS });
-  if (pyFiles.length > 0) config = config.withOverrides({ 'spark.submit.pyFiles': pyFiles.join(',') });
+  const releaseLabel = deployment.shape.release ?? DEFAULT_EMR_RELEASE;
+  const config = job.tune({ ...deployment.shape, release: releaseLabel, target: DeploymentTarget.EMR_SERVERLESS });
   return {
     applicationId: deployment.applicationId,
     executionRoleArn: deployment.executionRoleArn,
     name: job.name,
     entryPoint: job.entryPointUri(CodeUriScheme.S3),
     entryPointArguments: job.arguments,
-    sparkSubmitParameters: config,
+    sparkSubmitParameters: emrSparkSubmitParameters(job, config, {
+      releaseLabel, architecture: deployment.architecture, pythonVersion: deployment.pythonVersion,
+    }),
     executionTimeoutMinutes: job.timeoutMinutes,
     retryPolicy: job.maxAttempts > 1
       ? { maxAttempts: job.maxAttempts, maxFailedAttemptsPerHour: job.maxFailedAttemptsPerHour }
       : undefined,
     monitoring: deployment.logUri ? { logUri: deployment.logUri } : undefined,
+    releaseLabel,
   };
 }

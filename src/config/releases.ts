@@ -81,13 +81,14 @@ const OSS_LINES: Record<string, { hadoop: string; scala: string; python: string[
   '4.1': { hadoop: '3.4.2', scala: '2.13', python: ['3.10+'] },
 };
 
-function emrMinor(label: string): [number, number] {
-  const m = /^emr-(?:spark-)?(\d+)\.(\d+)\.\d+$/.exec(label)!;
-  return [Number(m[1]), Number(m[2])];
-}
-
-function atLeast(label: string, major: number, minor: number): boolean {
-  const [a, b] = emrMinor(label);
+/**
+ * Whether an EMR release label (`emr-7.1.0`, `emr-spark-8.0.0`) is at least major.minor: the one release
+ * comparison of the library (feature flags, release gates). A label of another form is not.
+ */
+export function emrReleaseAtLeast(label: string, major: number, minor: number): boolean {
+  const m = /^emr-(?:spark-)?(\d+)\.(\d+)\.\d+$/.exec(label);
+  if (!m) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
   return a > major || (a === major && b >= minor);
 }
 
@@ -113,10 +114,10 @@ export function resolveEmrRelease(label: string, field = 'releaseLabel'): EmrRel
     pythonVersions: python,
     javaVersion: java,
     ansiByDefault: line.startsWith('4.'),
-    shuffleOptimizedDisks: atLeast(label, 7, 1),
-    s3aDefaultConnector: atLeast(label, 7, 10),
-    schedulerConfiguration: atLeast(label, 7, 0),
-    prometheusMonitoring: atLeast(label, 7, 1),
+    shuffleOptimizedDisks: emrReleaseAtLeast(label, 7, 1),
+    s3aDefaultConnector: emrReleaseAtLeast(label, 7, 10),
+    schedulerConfiguration: emrReleaseAtLeast(label, 7, 0),
+    prometheusMonitoring: emrReleaseAtLeast(label, 7, 1),
   };
 }
 

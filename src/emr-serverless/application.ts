@@ -323,6 +323,11 @@ export class EmrServerlessApplication extends Construct {
   public readonly initialCapacity?: InitialCapacity;
   /** The `s3://` log location, when S3 logs are on. */
   public readonly logUri?: string;
+  /**
+   * The KMS key ARN of the S3 logs, when they have one.
+   * @default - S3-managed encryption
+   */
+  public readonly logEncryptionKeyArn?: string;
   /** Security groups of the application's workers, when it runs in a VPC. */
   public readonly securityGroups: ec2.ISecurityGroup[];
   /** The L1 resource. */
@@ -376,6 +381,7 @@ export class EmrServerlessApplication extends Construct {
       throw invalidValue('s3Logs.prefix', logPrefix, 'expected an S3 key prefix without leading or trailing slashes');
     }
     this.logUri = props.s3Logs ? `s3://${props.s3Logs.bucket.bucketName}/${logPrefix}/` : undefined;
+    this.logEncryptionKeyArn = props.s3Logs?.encryptionKey?.keyArn;
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
     this.securityGroups = this.resolveSecurityGroups(props, removalPolicy);
@@ -427,37 +433,39 @@ export class EmrServerlessApplication extends Construct {
    * application, `GetJobRun` and `CancelJobRun` on its runs, and `iam:PassRole` of that role to EMR Serverless only.
    */
   public grantStartJobRun(grantee: iam.IGrantable, executionRole: iam.IRole): iam.Grant {
-    const start = iam.Grant.addToPrincipal({ grantee, actions: ['emr-serverless:StartJobRun'], resourceArns: [this.applicationArn] });
-    iam.Grant.addToPrincipal({ grantee, actions: ['emr-serverless:GetJobRun', 'emr-serverless:CancelJobRun'], resourceArns: [this.jobRunsArn] });
-    grantPassRole(grantee, executionRole);
-    return start;
+    return iam.Grant.addToPrincipal({ grantee, actions: ['emr-serverless:StartJobRun'], resourceArns: [this.applicationArn] })
+      .combine(iam.Grant.addToPrincipal({ grantee, actions: ['emr-serverless:GetJobRun', 'emr-serverless:CancelJobRun'], resourceArns: [this.jobRunsArn] }))
+      .combine(grantPassRole(grantee, executionRole));
   }
 
   /**
    * Grants writing job logs where this application sends them (S3 prefix, CloudWatch log group, their KMS keys).
    * `SparkJobExecutionRole` calls it for its application.
    */
-  public grantLogWrite(grantee: iam.IGrantable): void {
+  public grantLogWrite(grantee: iam.IGrantable): iam.Grant {
+    let grant = iam.Grant.drop(grantee, 'write the application\'s logs (no log location configured)');
+    const add = (g: iam.Grant | undefined) => { if (g) grant = grant.combine(g); };
     if (this.s3Logs) {
       const prefix = this.s3Logs.prefix ?? 'emr-serverless-logs';
       // EMR Serverless uploads logs with the runtime role: read and put, never delete.
-      this.s3Logs.bucket.grantRead(grantee, `${prefix}/*`);
-      this.s3Logs.bucket.grantPut(grantee, `${prefix}/*`);
-      this.s3Logs.encryptionKey?.grantEncryptDecrypt(grantee);
+      add(this.s3Logs.bucket.grantRead(grantee, `${prefix}/*`));
+      add(this.s3Logs.bucket.grantPut(grantee, `${prefix}/*`));
+      add(this.s3Logs.encryptionKey?.grantEncryptDecrypt(grantee));
     }
     if (this.cloudWatchLogs) {
       const stack = Stack.of(this);
       const groupArn = this.cloudWatchLogs.logGroup?.logGroupArn ?? stack.formatArn({
         service: 'logs', resource: 'log-group', resourceName: `${EMR_SERVERLESS_DEFAULT_LOG_GROUP}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
-      iam.Grant.addToPrincipal({
+      add(iam.Grant.addToPrincipal({
         grantee,
         actions: ['logs:DescribeLogGroups'],
         resourceArns: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-      });
-      iam.Grant.addToPrincipal({ grantee, actions: ['logs:DescribeLogStreams', 'logs:CreateLogStream', 'logs:PutLogEvents'], resourceArns: [groupArn] });
-      this.cloudWatchLogs.encryptionKey?.grantEncryptDecrypt(grantee);
+      }));
+      add(iam.Grant.addToPrincipal({ grantee, actions: ['logs:DescribeLogStreams', 'logs:CreateLogStream', 'logs:PutLogEvents'], resourceArns: [groupArn] }));
+      add(this.cloudWatchLogs.encryptionKey?.grantEncryptDecrypt(grantee));
     }
+    return grant;
   }
 
   /**

@@ -23,6 +23,7 @@ export interface SparkJobExecutionRoleProps {
   /**
    * Job code the role reads.
    * @default - none (call `grantArtifactRead` later)
+   * @deprecated every `EmrServerlessSparkJob` binds its code and grants this role reading it; leave this out
    */
   readonly artifacts?: IJobArtifact[];
   /**
@@ -88,6 +89,7 @@ export class SparkJobExecutionRole extends Construct implements iam.IGrantable {
     this.roleArn = this.role.roleArn;
     this.grantPrincipal = this.role;
     this.ownsRole = props.role === undefined;
+    // The application grants, as every aws-cdk-lib resource does: `resource.grantXxx(grantee)`.
     props.application?.grantLogWrite(this.role);
     for (const artifact of props.artifacts ?? []) this.grantArtifactRead(artifact);
     this.recordWildcardReasons();
@@ -97,12 +99,6 @@ export class SparkJobExecutionRole extends Construct implements iam.IGrantable {
   /** Grants reading one version of job code. */
   public grantArtifactRead(artifact: IJobArtifact): iam.Grant {
     return this.recorded(artifact.grantRead(this.role));
-  }
-
-  /** Grants writing logs where an application sends them. */
-  public grantLogWrite(application: EmrServerlessApplication): void {
-    application.grantLogWrite(this.role);
-    this.recordWildcardReasons();
   }
 
   /**

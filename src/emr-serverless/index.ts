@@ -1,4 +1,3 @@
 export * from './application';
 export * from './execution-role';
 export * from './spark-job';
-export * from './job-run-contract';

@@ -1,7 +1,7 @@
 import { CfnOutput, Lazy, Stack } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
-import { JOBS_OUTPUT_KEY, JobRunContract } from './job-run-contract';
 import { invalidValue } from '../config/errors';
+import { JOBS_OUTPUT_KEY, JobRunContract } from '../job/emr-job-run';
 
 /** The stack-level registry behind the `SparkDeployJobs` output. */
 class JobsOutput extends Construct {

@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,19 +8,15 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { capacityReason, EmrServerlessApplication } from './application';
-import { emrAtLeast } from './capacity';
 import { SparkJobExecutionRole } from './execution-role';
 import { registerJobOutput } from './job-outputs';
-import { JobRunContract } from './job-run-contract';
 import { suppressFindings } from '../artifacts/cdk-nag-metadata';
 import { CodeUriScheme } from '../artifacts/job-code';
-import { pythonTargetForEmr } from '../artifacts/python-target';
-import { DEPENDENCY_ARCHIVE_LINK, DEPENDENCY_PYTHONPATH, resolveRuntimeDependencies } from '../artifacts/runtime-dependencies';
-import { checkSparkSubmitFields, EMR_SERVERLESS_RULES, executorsWithinCapacity, throwFirstViolation } from '../config/emr-serverless-rules';
+import { EMR_SERVERLESS_RULES, executorsWithinCapacity } from '../config/emr-serverless-rules';
 import { invalidValue } from '../config/errors';
-import { quoteShellWord } from '../config/quoting';
 import { SparkConfiguration } from '../config/spark-configuration';
 import { DeploymentTarget, DiskType, WorkerShape } from '../config/types';
+import { emrSparkSubmitParameters, JobRunContract, renderStartJobRun, StartJobRunFields } from '../job/emr-job-run';
 import { SparkJobDefinition } from '../job/spark-job-definition';
 
 /** Options for `EmrServerlessSparkJob.startJobRunTask`. */
@@ -119,6 +115,8 @@ export class EmrServerlessSparkJob extends Construct {
   public readonly sparkSubmitParameters: string;
   /** Attempts in all. */
   public readonly maxAttempts: number;
+  /** The StartJobRun request every run of the job sends (the client token aside). */
+  public readonly startJobRunFields: StartJobRunFields;
   /** The state machine, when created. */
   public readonly stateMachine?: sfn.StateMachine;
   /** The schedule, when set. */
@@ -142,13 +140,6 @@ export class EmrServerlessSparkJob extends Construct {
     this.executionRole = props.executionRole;
     this.maxAttempts = def.maxAttempts;
     const release = props.application.releaseLabel;
-    if (def.maxAttempts > 1 && !emrAtLeast(release, 7, 1)) {
-      throw invalidValue('definition.retry.maxAttempts', def.maxAttempts, `job retries need EMR 7.1.0 or later (release is ${release})`);
-    }
-    if (def.maxFailedAttemptsPerHour !== undefined) {
-      throw invalidValue('definition.retry.maxFailedAttemptsPerHour', def.maxFailedAttemptsPerHour,
-        'applies to streaming job runs only; batch runs retry up to retry.maxAttempts');
-    }
 
     const tuned = def.tune({
       target: DeploymentTarget.EMR_SERVERLESS,
@@ -160,13 +151,16 @@ export class EmrServerlessSparkJob extends Construct {
     });
     this.configuration = this.fitCapacity(tuned);
     this.entryPointUri = def.entryPointUri(CodeUriScheme.S3);
-    const pyFiles = def.pyFileUris(CodeUriScheme.S3);
-    const pyFilesFlag = pyFiles.length > 0 ? `--py-files ${quoteShellWord(pyFiles.join(','))} ` : '';
-    this.sparkSubmitParameters = pyFilesFlag + this.dependencyFlags(props.pythonVersion) + this.configuration.toSparkSubmitParameters();
-    // StartJobRun's size limits (rules submit-parameters-length, entry-point-length, entry-point-arguments).
-    throwFirstViolation(checkSparkSubmitFields({
-      entryPoint: this.entryPointUri, entryPointArguments: def.arguments, sparkSubmitParameters: this.sparkSubmitParameters,
-    }), key => key.replace(/^sparkSubmitParameters$/, 'definition.sparkConf').replace(/^entryPointArguments/, 'definition.arguments').replace(/^entryPoint$/, 'definition.entryPoint'));
+    const app = props.application;
+    this.sparkSubmitParameters = emrSparkSubmitParameters(def, this.configuration, {
+      releaseLabel: release, architecture: app.architecture, pythonVersion: props.pythonVersion,
+    });
+    // The one render of the run (limits and release gates included): the state machine task and the
+    // stack output both come from it, and the client renders the output back to the same request.
+    this.startJobRunFields = renderStartJobRun({ ...this.runContract(), name: def.name, maxFailedAttemptsPerHour: def.maxFailedAttemptsPerHour }, {
+      fieldOf: definitionField,
+      isUnresolved: value => Token.isUnresolved(value),
+    });
 
     this.grantCodeRead();
 
@@ -221,30 +215,19 @@ export class EmrServerlessSparkJob extends Construct {
    * stopping the execution cancels the run. Grant the state machine `grantStartRunAndWait` when you use it in your own.
    */
   public startJobRunTask(scope: Construct, id: string, options: StartJobRunTaskOptions = {}): sfn.CustomState {
-    const args = options.argumentsPath !== undefined
-      ? { 'EntryPointArguments.$': checkedPath('argumentsPath', options.argumentsPath) }
-      : { EntryPointArguments: this.definition.arguments };
-    const retry = this.maxAttempts > 1 ? { RetryPolicy: { MaxAttempts: this.maxAttempts } } : {};
+    const fields = options.argumentsPath !== undefined
+      ? { ...this.startJobRunFields, jobDriver: { sparkSubmit: { ...this.startJobRunFields.jobDriver.sparkSubmit, entryPointArguments: undefined } } }
+      : this.startJobRunFields;
+    const parameters = statesParameters(fields);
+    if (options.argumentsPath !== undefined) {
+      parameters.JobDriver.SparkSubmit['EntryPointArguments.$'] = checkedPath('argumentsPath', options.argumentsPath);
+    }
     return new sfn.CustomState(scope, id, {
       stateJson: {
         Type: 'Task',
         Resource: `arn:${Stack.of(this).partition}:states:::emr-serverless:startJobRun.sync`,
-        Parameters: {
-          'ApplicationId': this.application.applicationId,
-          'ExecutionRoleArn': this.executionRole.roleArn,
-          'Name': this.definition.name,
-          // A fresh idempotency token per execution, never one frozen at synth time.
-          'ClientToken.$': 'States.UUID()',
-          'ExecutionTimeoutMinutes': this.definition.timeoutMinutes,
-          'JobDriver': {
-            SparkSubmit: {
-              EntryPoint: this.entryPointUri,
-              SparkSubmitParameters: this.sparkSubmitParameters,
-              ...args,
-            },
-          },
-          ...retry,
-        },
+        // A fresh idempotency token per execution, never one frozen at synth time.
+        Parameters: { ...parameters, 'ClientToken.$': 'States.UUID()' },
         ResultPath: checkedPath('resultPath', options.resultPath ?? '$.jobRun'),
       },
     });
@@ -261,13 +244,11 @@ export class EmrServerlessSparkJob extends Construct {
 
   /** `grantStartRun` plus what the `.sync` integration needs: the Step Functions managed EventBridge rule. */
   public grantStartRunAndWait(grantee: iam.IGrantable): iam.Grant {
-    const grant = this.grantStartRun(grantee);
-    iam.Grant.addToPrincipal({
+    return this.grantStartRun(grantee).combine(iam.Grant.addToPrincipal({
       grantee,
       actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
       resourceArns: [Stack.of(this).formatArn({ service: 'events', resource: 'rule', resourceName: SYNC_MANAGED_RULE, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
-    });
-    return grant;
+    }));
   }
 
   /** What the CLI needs to start a run, as written to the `SparkDeployJobs` output. */
@@ -279,50 +260,12 @@ export class EmrServerlessSparkJob extends Construct {
       entryPointArguments: this.definition.arguments,
       sparkSubmitParameters: this.sparkSubmitParameters,
       logUri: this.application.logUri,
+      logEncryptionKeyArn: this.application.logEncryptionKeyArn,
       executionTimeoutMinutes: this.definition.timeoutMinutes,
       maxAttempts: this.maxAttempts,
+      releaseLabel: this.application.releaseLabel,
       stateMachineArn: this.stateMachine?.stateMachineArn,
     };
-  }
-
-  /**
-   * `--conf` pairs that ship the code's dependency archive for this application's Python and architecture
-   * (checked at synth time): Spark unpacks it as `./deps` beside the driver and every executor, and the
-   * Python path of both points there.
-   */
-  private dependencyFlags(pythonVersion: string | undefined): string {
-    const app = this.application;
-    const runtime = pythonTargetForEmr({ releaseLabel: app.releaseLabel, architecture: app.architecture, pythonVersion });
-    // EMR Serverless documents no Python packages besides PySpark: everything else comes from the archive.
-    const archive = resolveRuntimeDependencies(this.definition.code, {
-      target: runtime,
-      description: `the EMR Serverless application (${app.releaseLabel}, ${app.architecture}, Python ${runtime.pythonVersion})`,
-    }, 'definition.code');
-    const conf: Array<[string, string]> = [];
-    if (archive) {
-      for (const key of ['spark.archives', 'spark.emr-serverless.driverEnv.PYTHONPATH', 'spark.executorEnv.PYTHONPATH']) {
-        if (this.configuration.get(key) !== undefined) {
-          throw invalidValue(`definition.sparkConf['${key}']`, this.configuration.get(key), 'is set from the code\'s dependency archive; leave it out');
-        }
-      }
-      conf.push(
-        ['spark.archives', `${this.definition.code.uriFor(archive.path, CodeUriScheme.S3)}#${DEPENDENCY_ARCHIVE_LINK}`],
-        ['spark.emr-serverless.driverEnv.PYTHONPATH', DEPENDENCY_PYTHONPATH],
-        ['spark.executorEnv.PYTHONPATH', DEPENDENCY_PYTHONPATH],
-      );
-    }
-    const release = app.release;
-    if (runtime.pythonVersion !== release.pythonVersions[0]) {
-      // Another of the release's Pythons: the image's interpreter at /usr/bin/python3.<minor> (EMR's
-      // documented way to pick Python 3.11 on emr-7.x), for the driver and the executors alike.
-      const interpreter = `/usr/bin/python${runtime.pythonVersion}`;
-      conf.push(
-        ['spark.emr-serverless.driverEnv.PYSPARK_DRIVER_PYTHON', interpreter],
-        ['spark.emr-serverless.driverEnv.PYSPARK_PYTHON', interpreter],
-        ['spark.executorEnv.PYSPARK_PYTHON', interpreter],
-      );
-    }
-    return conf.map(([k, v]) => `--conf ${quoteShellWord(`${k}=${v}`)} `).join('');
   }
 
   /**
@@ -359,12 +302,9 @@ export class EmrServerlessSparkJob extends Construct {
   }
 
   private grantCodeRead(): void {
-    // Whatever the code's origin (artifact or fromBucket), the runtime role reads this version's prefix.
-    const code = this.definition.code;
-    this.executionRole.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:GetObject'],
-      resources: [Stack.of(this).formatArn({ service: 's3', region: '', account: '', resource: code.bucketName!, resourceName: `${code.root}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
-    }));
+    // Whatever the code's origin (artifact, bucket or bucket name), the runtime role reads this version's
+    // prefix through the bucket's own grant, its KMS key included.
+    this.definition.code.bind(this, this.executionRole);
     this.executionRole.recordWildcardReasons();
   }
 
@@ -394,6 +334,31 @@ function sameWorker(a: WorkerShape, b: WorkerShape): boolean {
 
 function describeWorker(s: WorkerShape): string {
   return `${s.cpu} vCPU, ${s.memoryGb} GB, ${s.diskGb ?? 20} GB ${s.diskType === DiskType.SHUFFLE_OPTIMIZED ? 'shuffle-optimized' : 'standard'} disk`;
+}
+
+/** The definition's fields behind each request field, for messages naming what the user wrote. */
+const DEFINITION_FIELDS: { [field: string]: string } = {
+  'entryPoint': 'definition.entryPoint',
+  'entryPointArguments': 'definition.arguments',
+  'sparkSubmitParameters': 'definition.sparkConf',
+  'executionTimeoutMinutes': 'definition.timeoutMinutes',
+  'retryPolicy.maxAttempts': 'definition.retry.maxAttempts',
+  'retryPolicy.maxFailedAttemptsPerHour': 'definition.retry.maxFailedAttemptsPerHour',
+};
+
+/**
+ * The request as Step Functions' optimized integration takes it: the API's fields, capitalized, unset
+ * ones left out.
+ */
+function statesParameters(value: any): any {
+  if (Array.isArray(value) || value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)
+    .map(([k, v]) => [k.charAt(0).toUpperCase() + k.slice(1), statesParameters(v)]));
+}
+
+function definitionField(field: string): string {
+  const [, name, index] = /^([^[]*)(.*)$/.exec(field)!;
+  return (DEFINITION_FIELDS[name] ?? name) + index;
 }
 
 function checkedPath(field: string, path: string): string {

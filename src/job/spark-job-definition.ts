@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import { checkMaxAttempts, checkMaxFailedAttemptsPerHour, checkTimeoutMinutes } from './emr-job-run';
 import { CodeUriScheme, JobCode } from '../artifacts/job-code';
 import { invalidValue } from '../config/errors';
 import { SparkConfiguration } from '../config/spark-configuration';
@@ -108,8 +109,6 @@ export interface SparkTargetShape {
 /** The longest job name any target accepts (ScheduledSparkApplication: 43, see anchors-spark-operator.md). */
 export const MAX_JOB_NAME_LENGTH = 43;
 const JOB_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-/** EMR Serverless executionTimeoutMinutes: at most 7 days; 0 is no longer allowed from 7.11. */
-const MAX_TIMEOUT_MINUTES = 10080;
 const DEFAULT_TIMEOUT_MINUTES = 720;
 
 /**
@@ -151,17 +150,10 @@ export class SparkJobDefinition {
       if (typeof arg !== 'string') throw invalidValue(`arguments[${i}]`, arg, 'arguments are strings');
     });
     const timeout = props.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES;
-    if (!Token.isUnresolved(timeout) && (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TIMEOUT_MINUTES)) {
-      throw invalidValue('timeoutMinutes', timeout, `expected whole minutes from 1 to ${MAX_TIMEOUT_MINUTES} (7 days)`);
-    }
-    const attempts = props.retry?.maxAttempts ?? 1;
-    if (!Number.isInteger(attempts) || attempts < 1 || attempts > 10) {
-      throw invalidValue('retry.maxAttempts', attempts, 'expected a whole number from 1 to 10');
-    }
+    if (!Token.isUnresolved(timeout)) checkTimeoutMinutes(timeout, 'timeoutMinutes');
+    const attempts = checkMaxAttempts(props.retry?.maxAttempts ?? 1, 'retry.maxAttempts');
     const perHour = props.retry?.maxFailedAttemptsPerHour;
-    if (perHour !== undefined && (!Number.isInteger(perHour) || perHour < 1)) {
-      throw invalidValue('retry.maxFailedAttemptsPerHour', perHour, 'expected a whole number >= 1');
-    }
+    if (perHour !== undefined) checkMaxFailedAttemptsPerHour(perHour, 'retry.maxFailedAttemptsPerHour');
     this.name = props.name;
     this.code = props.code;
     this.entryPoint = props.entryPoint;

@@ -113,8 +113,9 @@ describe('jobRunInputFromDefinition', () => {
     const input = jobRunInputFromDefinition(job, { applicationId: BASE.applicationId, executionRoleArn: BASE.executionRoleArn, shape, logUri: 's3://logs/' });
     const request = buildStartJobRunRequest(input);
     // THEN
-    const expectedConfig = job.tune({ ...shape, target: DeploymentTarget.EMR_SERVERLESS })
-      .withOverrides({ 'spark.submit.pyFiles': 's3://artifacts/spark_jobs/0.1.0/3f2a9c1e/spark_jobs.zip' });
+    // The construct's rendering: --py-files, then the tuned --conf pairs.
+    const expectedParameters = '--py-files s3://artifacts/spark_jobs/0.1.0/3f2a9c1e/spark_jobs.zip '
+      + job.tune({ ...shape, target: DeploymentTarget.EMR_SERVERLESS }).toSparkSubmitParameters();
     expect(request).toMatchObject({
       name: 'features',
       executionTimeoutMinutes: 90,
@@ -123,7 +124,7 @@ describe('jobRunInputFromDefinition', () => {
         sparkSubmit: {
           entryPoint: 's3://artifacts/spark_jobs/0.1.0/3f2a9c1e/entrypoints/features.py',
           entryPointArguments: ['--date', '2026-11-01'],
-          sparkSubmitParameters: expectedConfig.toSparkSubmitParameters(),
+          sparkSubmitParameters: expectedParameters,
         },
       },
       configurationOverrides: { monitoringConfiguration: { s3MonitoringConfiguration: { logUri: 's3://logs/' } } },

@@ -1,4 +1,4 @@
-import { knownEmrReleaseLabels, resolveEmrRelease, resolveSparkVersion } from '../../src/config/releases';
+import { emrReleaseAtLeast, knownEmrReleaseLabels, resolveEmrRelease, resolveSparkVersion } from '../../src/config/releases';
 
 describe('releases', () => {
   test('map the two Spark lines EMR runs', () => {
@@ -31,5 +31,20 @@ describe('releases', () => {
   test('fails for an unsupported Spark version', () => {
     expect(() => resolveSparkVersion('3.2.1')).toThrow(/release: '3.2.1' is not valid; expected a Spark version of a supported line \(3.5.x, 4.0.x, 4.1.x\)/);
     expect(() => resolveSparkVersion('four')).toThrow(/release: 'four'/);
+  });
+});
+
+describe('emrReleaseAtLeast', () => {
+  test('agrees with the release catalog\'s 7.1.0 feature (shuffle-optimized disks) for every known label', () => {
+    for (const label of knownEmrReleaseLabels()) {
+      expect(emrReleaseAtLeast(label, 7, 1)).toBe(resolveEmrRelease(label).shuffleOptimizedDisks);
+    }
+  });
+
+  test('compares major before minor, and rejects labels it cannot read', () => {
+    expect(emrReleaseAtLeast('emr-spark-8.0.0', 7, 10)).toBe(true);
+    expect(emrReleaseAtLeast('emr-6.15.0', 7, 0)).toBe(false);
+    expect(emrReleaseAtLeast('emr-7.10.0', 7, 9)).toBe(true);
+    expect(emrReleaseAtLeast('latest', 7, 0)).toBe(false);
   });
 });

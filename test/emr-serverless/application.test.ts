@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { bucket, newStack } from './fixtures';
 import { DiskType } from '../../src/config/types';
 import { CloudWatchLogType, EmrServerlessApplication, EmrServerlessApplicationProps, EmrServerlessArchitecture } from '../../src/emr-serverless/application';
@@ -201,5 +202,36 @@ describe('EmrServerlessApplication', () => {
       const sg = new ec2.SecurityGroup(stack, 'Sg', { vpc });
       expect(() => new EmrServerlessApplication(stack, 'App', { securityGroups: [sg] })).toThrow(/securityGroups: 1 is not valid; security groups need a vpc/);
     });
+  });
+});
+
+describe('grants return one iam.Grant holding every statement they add', () => {
+  const actionsOf = (grant: iam.Grant) => grant.principalStatements.flatMap(st => st.actions).sort();
+
+  test('grantStartJobRun: StartJobRun, GetJobRun, CancelJobRun and PassRole', () => {
+    const { stack } = newStack();
+    const app = new EmrServerlessApplication(stack, 'App');
+    const runtime = new iam.Role(stack, 'Runtime', { assumedBy: new iam.ServicePrincipal('emr-serverless.amazonaws.com') });
+    const grant = app.grantStartJobRun(new iam.Role(stack, 'Submitter', { assumedBy: new iam.AccountRootPrincipal() }), runtime);
+    expect(grant.success).toBe(true);
+    expect(actionsOf(grant)).toEqual(['emr-serverless:CancelJobRun', 'emr-serverless:GetJobRun', 'emr-serverless:StartJobRun', 'iam:PassRole']);
+  });
+
+  test('grantLogWrite: the S3 prefix, the log group and both KMS keys; nothing to grant without logs', () => {
+    const { stack } = newStack();
+    const s3Key = new kms.Key(stack, 'S3Key');
+    const app = new EmrServerlessApplication(stack, 'App', {
+      s3Logs: { bucket: new s3.Bucket(stack, 'Logs'), encryptionKey: s3Key },
+      cloudWatchLogs: { encryptionKey: new kms.Key(stack, 'CwKey') },
+    });
+    const grant = app.grantLogWrite(new iam.Role(stack, 'Writer', { assumedBy: new iam.ServicePrincipal('emr-serverless.amazonaws.com') }));
+    expect(actionsOf(grant)).toEqual(expect.arrayContaining([
+      's3:GetObject*', 's3:PutObject', 'kms:Decrypt', 'kms:Encrypt', 'logs:DescribeLogGroups', 'logs:PutLogEvents',
+    ]));
+    // Both keys: each grantEncryptDecrypt adds one statement.
+    expect(grant.principalStatements.filter(st => st.actions.includes('kms:Decrypt'))).toHaveLength(2);
+    const bare = new EmrServerlessApplication(stack, 'Bare');
+    const none = bare.grantLogWrite(new iam.Role(stack, 'Other', { assumedBy: new iam.AccountRootPrincipal() }));
+    expect(none.principalStatements).toEqual([]);
   });
 });

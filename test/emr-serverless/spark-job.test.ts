@@ -12,8 +12,8 @@ import { VersionedJobArtifact } from '../../src/artifacts/versioned-job-artifact
 import { readDeployedJobs } from '../../src/client/deployed-jobs';
 import { EmrServerlessApplication, EmrServerlessApplicationProps } from '../../src/emr-serverless/application';
 import { SparkJobExecutionRole } from '../../src/emr-serverless/execution-role';
-import { JOBS_OUTPUT_KEY } from '../../src/emr-serverless/job-run-contract';
 import { EmrServerlessSparkJob, EmrServerlessSparkJobProps } from '../../src/emr-serverless/spark-job';
+import { JOBS_OUTPUT_KEY } from '../../src/job/emr-job-run';
 import { SparkJobDefinition, SparkJobDefinitionProps } from '../../src/job/spark-job-definition';
 import { pythonJson } from '../artifacts/python';
 
@@ -99,6 +99,8 @@ describe('EmrServerlessSparkJob', () => {
       'ClientToken.$': 'States.UUID()',
       'ExecutionTimeoutMinutes': 90,
       'RetryPolicy': { MaxAttempts: 3 },
+      // The application's log location, sent with every run as the CLI sends it.
+      'ConfigurationOverrides': { MonitoringConfiguration: { S3MonitoringConfiguration: { LogUri: 's3://log-bucket/emr-serverless-logs/' } } },
       'JobDriver': {
         SparkSubmit: {
           EntryPoint: `s3://code-bucket/${PREFIX}/entrypoints/features.py`,
@@ -187,12 +189,21 @@ describe('EmrServerlessSparkJob', () => {
     template.resourceCountIs('AWS::Events::Rule', 1);
   });
 
-  test('the runtime role can read the job code\'s version prefix', () => {
-    const { stack, job } = setup();
-    job('Features', {});
-    const policy = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('Runtime') }] } }))[0] as any;
+  test('the runtime role can read the job code\'s version prefix: the job binds its code (the bucket\'s own grantRead)', () => {
+    const { stack, code, application } = setup();
+    // A role given no artifacts: the job's binding alone grants the read.
+    const executionRole = new SparkJobExecutionRole(stack, 'BareRuntime', { application });
+    new EmrServerlessSparkJob(stack, 'Features', {
+      definition: new SparkJobDefinition({ name: 'features', code: code.code, entryPoint: 'features' }), application, executionRole,
+    });
+    const policy = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('BareRuntime') }] } }))[0] as any;
     const statements = evaluate(policy.Properties.PolicyDocument.Statement, attrs);
-    expect(statements).toContainEqual({ Action: 's3:GetObject', Effect: 'Allow', Resource: `arn:aws:s3:::code-bucket/${PREFIX}/*` });
+    expect(statements).toContainEqual({
+      Action: ['s3:GetObject*', 's3:GetBucket*', 's3:List*'], Effect: 'Allow', Resource: ['arn:aws:s3:::code-bucket', `arn:aws:s3:::code-bucket/${PREFIX}/*`],
+    });
+    // No other object of the code bucket.
+    expect(statements.flatMap((st: any) => [st.Resource].flat()).filter((r: string) => r.startsWith('arn:aws:s3:::code-bucket/')))
+      .toEqual([`arn:aws:s3:::code-bucket/${PREFIX}/*`]);
   });
 
   test('grantStartRun gives a submitter StartJobRun, GetJobRun, CancelJobRun and PassRole, but not the .sync rule', () => {
@@ -203,6 +214,15 @@ describe('EmrServerlessSparkJob', () => {
     const policy = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('Ci') }] } }))[0] as any;
     const actions = policy.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()).sort();
     expect(actions).toEqual(['emr-serverless:CancelJobRun', 'emr-serverless:GetJobRun', 'emr-serverless:StartJobRun', 'iam:PassRole']);
+  });
+
+  test('grantStartRunAndWait returns one grant: the run permissions and the .sync managed rule', () => {
+    const { stack, job } = setup();
+    const grant = job('Features', {}).grantStartRunAndWait(new iam.Role(stack, 'Waiter', { assumedBy: new iam.AccountRootPrincipal() }));
+    expect(grant.principalStatements.flatMap(st => st.actions).sort()).toEqual([
+      'emr-serverless:CancelJobRun', 'emr-serverless:GetJobRun', 'emr-serverless:StartJobRun',
+      'events:DescribeRule', 'events:PutRule', 'events:PutTargets', 'iam:PassRole',
+    ]);
   });
 
   test('startJobRunTask takes per-run arguments from the state input', () => {
