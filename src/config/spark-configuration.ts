@@ -6,6 +6,7 @@ import { quoteShellWord } from './quoting';
 import { SparkRelease } from './releases';
 import { formatJvmSize } from './sizes';
 import { s3aProperties } from './storage-properties';
+import { tableFormatSupport } from './table-formats';
 import { checkMemoryOverride, DEFAULT_EMR_DISK_GB, resolveTuning, ResolvedTuning } from './tuning-rules';
 import {
   ConfigEntry, DeploymentTarget, DiskType, EmrConfigurationClassification, PropertyKind, ResourceSizing,
@@ -106,6 +107,10 @@ export class SparkConfiguration {
     this.executorInstances = tuning.executorInstances;
     this.maxExecutors = tuning.maxExecutors;
     this.properties_ = tunedProperties(tuning);
+    if (props.tableFormat) {
+      // The format's extension, catalog and jars for this target and release (overrides still win).
+      for (const entry of tableFormatSupport(props.tableFormat, tuning.target, tuning.release).entries) this.properties_.set(entry);
+    }
     const overridden = applyOverrides(this.properties_, props.overrides ?? {}, tuning);
     if (tuning.emr) {
       // Every rendered EMR Serverless configuration passes the service's rules; an override that breaks one fails here.

@@ -1,3 +1,5 @@
+import { TableFormatOptions } from './table-formats';
+
 /** Where the tuned configuration will run. */
 export enum DeploymentTarget {
   /** AWS EMR Serverless: one executor per worker, sizes from the EMR Serverless worker rules. */
@@ -105,6 +107,12 @@ export interface SparkTuningProps {
    * @default false
    */
   readonly deltaLake?: boolean;
+  /**
+   * The table format the job reads and writes (Delta Lake or Iceberg): its SQL extension, catalog and jars for
+   * this target and release (src/config/table-formats.ts). Supersedes `deltaLake`.
+   * @default - none
+   */
+  readonly tableFormat?: TableFormatOptions;
   /**
    * A fixed number of executors; turns dynamic allocation off.
    * @default - dynamic allocation, capped by `maxExecutors`

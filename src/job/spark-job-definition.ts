@@ -3,6 +3,7 @@ import { checkMaxAttempts, checkMaxFailedAttemptsPerHour, checkTimeoutMinutes } 
 import { CodeUriScheme, JobCode } from '../artifacts/job-code';
 import { invalidValue } from '../config/errors';
 import { SparkConfiguration } from '../config/spark-configuration';
+import { TableFormatOptions } from '../config/table-formats';
 import { DeploymentTarget, StorageOptions, WorkerShape } from '../config/types';
 
 /** What the workload needs, whatever it runs on; each target adds its own shapes and release. */
@@ -22,6 +23,12 @@ export interface SparkWorkload {
    * @default false
    */
   readonly deltaLake?: boolean;
+  /**
+   * The table format the job's tables are in: adds its SQL extension, catalog and jars for the target and
+   * release (EMR's bundled jars; on the Spark Operator the pinned jars shipped with the artifact).
+   * @default - none
+   */
+  readonly tableFormat?: TableFormatOptions;
   /**
    * Where the data lives.
    * @default - Amazon S3
@@ -179,6 +186,7 @@ export class SparkJobDefinition {
       inputSizeGb: this.workload.inputSizeGb,
       pythonHeavy: this.workload.pythonHeavy,
       deltaLake: this.workload.deltaLake,
+      tableFormat: this.workload.tableFormat,
       storage: this.workload.storage,
       overrides: this.sparkConf,
     });

@@ -5,7 +5,10 @@ import { resolveEmrRelease, resolveSparkVersion } from '../../src/config/release
 import {
   emrBundledTableFormats, GLUE_CATALOG_ACTIONS, IcebergCatalogKind, TABLE_FORMAT_PACKAGES, TableFormat, tableFormatSupport,
 } from '../../src/config/table-formats';
+import { SparkConfiguration } from '../../src/config/spark-configuration';
 import { DeploymentTarget } from '../../src/config/types';
+import { JobCode } from '../../src/artifacts/job-code';
+import { SparkJobDefinition } from '../../src/job/spark-job-definition';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SCRIPT = path.join(ROOT, 'scripts', 'fetch-table-jars.sh');
@@ -91,5 +94,36 @@ describe('table formats in the configuration model', () => {
   test('a Kubernetes Spark line without pinned jars fails at synth', () => {
     const r = { ...resolveSparkVersion('3.5.6'), sparkLine: '3.4', sparkVersion: '3.4.1' };
     expect(() => tableFormatSupport({ format: TableFormat.DELTA }, DeploymentTarget.KUBERNETES, r)).toThrow(/release: '3.4.1'.*3.5, 4.0/);
+  });
+});
+
+describe('a job\'s table format in the tuned configuration', () => {
+  test('EMR Serverless: the Iceberg Glue catalog keys pass the service rules, each with its reason; an override still wins', () => {
+    const config = SparkConfiguration.tune({
+      target: DeploymentTarget.EMR_SERVERLESS,
+      release: 'emr-7.12.0',
+      executor: { cpu: 4, memoryGb: 16 },
+      tableFormat: { format: TableFormat.ICEBERG, icebergCatalog: IcebergCatalogKind.GLUE, warehouse: 's3://lake/wh' },
+      overrides: { 'spark.sql.catalog.glue.warehouse': 's3://lake/other' },
+    });
+    const props = config.properties();
+    expect(props['spark.sql.extensions']).toBe('org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions');
+    expect(props['spark.sql.catalog.glue.warehouse']).toBe('s3://lake/other');
+    expect(config.reasons()['spark.sql.catalog.glue.catalog-impl']).toContain('Glue');
+  });
+
+  test('SparkJobDefinition: workload.tableFormat renders on both targets; an unsupported pair fails when tuned', () => {
+    const job = new SparkJobDefinition({
+      name: 'nightly-merge',
+      code: JobCode.fromImage({ root: '/opt/spark-jobs', entryPoints: { table: 'spark_jobs/entrypoints/table.py' } }),
+      entryPoint: 'table',
+      workload: { tableFormat: { format: TableFormat.DELTA } },
+    });
+    const emr = job.tune({ target: DeploymentTarget.EMR_SERVERLESS, release: 'emr-7.12.0', executor: { cpu: 4, memoryGb: 16 } }).properties();
+    expect(emr['spark.jars']).toContain('/usr/share/aws/delta/lib/delta-spark.jar');
+    const k8s = job.tune({ target: DeploymentTarget.KUBERNETES, release: '4.0.2', executor: { cpu: 2, memoryGb: 8 } }).properties();
+    expect(k8s['spark.jars']).toBe('local:///opt/spark/table-jars/delta-spark_2.13-4.0.1.jar,local:///opt/spark/table-jars/delta-storage-4.0.1.jar');
+    expect(k8s['spark.sql.catalog.spark_catalog']).toBe('org.apache.spark.sql.delta.catalog.DeltaCatalog');
+    expect(() => job.tune({ target: DeploymentTarget.KUBERNETES, release: '3.4.1', executor: { cpu: 2, memoryGb: 8 } })).toThrow(/release/);
   });
 });
