@@ -8,7 +8,8 @@
 #   bash scripts/fetch-dependency-wheels.sh cp39-aarch64     # one target
 #   DEPENDENCY_WHEELS_DIR=/elsewhere bash scripts/fetch-dependency-wheels.sh
 #
-# <target> is cp<python>-<arch>; the wheels are the manylinux ones Amazon Linux 2023 (glibc 2.34) can load.
+# <target> is cp<python>-<arch>; the wheels are the manylinux ones the target's glibc can load: a lock file's
+# `# glibc: 2.<minor>` line names it (2.35 for Ubuntu 22.04 images), else 2.34 (Amazon Linux 2023).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest_root=${DEPENDENCY_WHEELS_DIR:-$root/.tools/wheels}
@@ -32,9 +33,10 @@ for target in "${targets[@]}"; do
     exit 2
   fi
   minor=${BASH_REMATCH[1]} arch=${BASH_REMATCH[2]}
-  # Amazon Linux 2023 has glibc 2.34: accept every manylinux tag up to it (pip does not expand them itself).
+  glibc_minor=$(sed -n 's/^# glibc: 2\.\([0-9][0-9]*\)$/\1/p' "$lock")
+  # Accept every manylinux tag up to the target's glibc (pip does not expand them itself).
   platforms=()
-  for y in $(seq 34 -1 17); do platforms+=(--platform "manylinux_2_${y}_${arch}"); done
+  for y in $(seq "${glibc_minor:-34}" -1 17); do platforms+=(--platform "manylinux_2_${y}_${arch}"); done
   platforms+=(--platform "manylinux2014_${arch}")
   dir="$dest_root/$target"
   mkdir -p "$dir"

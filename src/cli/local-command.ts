@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { CliIo, ExitCode, choiceFlag, flag, numberFlag, parseArgs, UsageError } from './args';
 import { DeploymentTarget } from '../config';
 import { LOCAL_SPARK_LINES, localSparkEnvironment } from '../local/local-environment';
@@ -13,6 +15,10 @@ master local[*], a local-mode-safe driver heap.
 Flags:
   --spark-line 3.5|4.0        the venv to use (default: $SPARK_LINE, else 4.0)
   --artifact DIR              run a built artifact (manifest.json, --py-files); default: jobs/src/spark_jobs
+  --dependency-archive        run with the artifact's dependency archive for this interpreter (unpacked as
+                              ./deps on PYTHONPATH, as the targets ship it), not what the venv has installed
+  --python PATH               the interpreter of the driver and workers (default: the venv's); e.g. one
+                              with pyspark only, to prove the archive holds what the job imports
   --endpoint URL              an S3-compatible store (e.g. a local S3 server) for s3a:// and s3:// paths;
                               credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
   --master local[N]           default local[*]
@@ -37,9 +43,9 @@ export async function localCommand(argv: string[], io: CliIo): Promise<number> {
   let printOnly: boolean;
   try {
     const args = parseArgs(rest, {
-      values: ['spark-line', 'artifact', 'endpoint', 'master', 'max-driver-memory-mib', 'target', 'worker-cpu',
+      values: ['spark-line', 'artifact', 'python', 'endpoint', 'master', 'max-driver-memory-mib', 'target', 'worker-cpu',
         'worker-memory-gb', 'driver-cpu', 'driver-memory-gb', 'release', 'input-gb', 'conf'],
-      booleans: ['python-heavy', 'print-conf', 'help'],
+      booleans: ['python-heavy', 'print-conf', 'dependency-archive', 'help'],
     });
     if (flag(args, 'help')) {
       io.stdout(LOCAL_USAGE);
@@ -61,8 +67,12 @@ export async function localCommand(argv: string[], io: CliIo): Promise<number> {
       overrides[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
     printOnly = flag(args, 'print-conf') === 'true';
+    const venv = localSparkEnvironment(sparkLine);
+    const python = flag(args, 'python');
+    if (python !== undefined && !fs.existsSync(python)) throw new UsageError(`--python: '${python}' does not exist`);
     prepared = localJob({
-      env: localSparkEnvironment(sparkLine),
+      env: python === undefined ? venv : { ...venv, python: path.resolve(python) },
+      useDependencyArchive: flag(args, 'dependency-archive') === 'true',
       entryPoint,
       arguments: jobArgs,
       artifactDir: flag(args, 'artifact'),
@@ -94,7 +104,14 @@ export async function localCommand(argv: string[], io: CliIo): Promise<number> {
   const changed = Object.keys(defaults.localChanges).length;
   io.stderr(`spark-deploy local: ${invocation.entryPoint} on Spark ${invocation.env.sparkVersion} ` +
     `(${defaults.properties['spark.master']}), ${Object.keys(config.properties()).length} rendered properties, ${changed} changed for the local run\n`);
-  const run = startLocalRun(invocation);
+  let run: ReturnType<typeof startLocalRun>;
+  try {
+    // Refuses, before spark-submit starts, a run whose interpreter cannot import what the job imports.
+    run = startLocalRun(invocation);
+  } catch (err) {
+    io.stderr(`spark-deploy local run: ${(err as Error).message.split('\n')[0]}\n`);
+    return ExitCode.USAGE;
+  }
   const interrupt = () => run.kill('SIGTERM');
   process.once('SIGINT', interrupt);
   const result = await run.done;

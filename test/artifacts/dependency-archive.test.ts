@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CP311_X86_64, EMR7_ARM64, offlineDependencies, pinnedWheels, wheelDir } from './dependency-wheels';
+import { CP310_AARCH64_JAMMY, CP311_X86_64, EMR7_ARM64, offlineDependencies, pinnedWheels, wheelDir } from './dependency-wheels';
 import { pythonJson } from './python';
 import { buildDependencyArchive } from '../../src/artifacts/dependency-archive';
 import { buildJobArtifact } from '../../src/artifacts/job-artifact-builder';
@@ -44,18 +44,22 @@ function readArchive(zip: string, target: PythonTarget): ReadArchive {
 }
 
 describe('dependency archives of the jobs, built offline for two runtimes', () => {
-  // One artifact with both archives: emr-7.x on ARM64 (CPython 3.9, Spark 3.5 bounds) and x86_64 CPython 3.11
-  // (Spark 4.0 bounds). The archive cache in .tools/ makes later builds (and other test files) cheap.
+  // One artifact with three archives: emr-7.x on ARM64 (CPython 3.9, Spark 3.5 bounds), x86_64 CPython 3.11
+  // (Spark 4.0 bounds) and the Spark Operator example's image (aarch64 CPython 3.10, glibc 2.35, Spark 3.5
+  // bounds). The archive cache in .tools/ makes later builds (and other test files) cheap.
   const outDir = path.join(tmp('deps-artifact-'), 'out');
   const built = buildJobArtifact({
     outDir,
-    dependencies: offlineDependencies([{ target: EMR7_ARM64, sparkLine: '3.5' }, { target: CP311_X86_64, sparkLine: '4.0' }]),
+    dependencies: offlineDependencies([
+      { target: EMR7_ARM64, sparkLine: '3.5' }, { target: CP311_X86_64, sparkLine: '4.0' }, { target: CP310_AARCH64_JAMMY, sparkLine: '3.5' },
+    ]),
   });
   const manifest = JSON.parse(fs.readFileSync(built.manifestPath, 'utf8'));
 
   test.each([
     ['aarch64, Python 3.9', EMR7_ARM64, 0],
     ['x86_64, Python 3.11', CP311_X86_64, 1],
+    ['aarch64, Python 3.10, glibc 2.35', CP310_AARCH64_JAMMY, 2],
   ])('%s: every wheel inside is the pinned one and loads on the target by pip\'s own tag rules', (_name, target, index) => {
     // GIVEN
     const listed = manifest.dependencies[index];

@@ -5,9 +5,11 @@ import { PythonArchitecture, PythonTarget } from '../../src/artifacts/python-tar
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-/** The two targets whose wheels scripts/fetch-dependency-wheels.sh pins: EMR's default (emr-7.x, ARM64) and this machine's. */
+/** The targets whose wheels scripts/fetch-dependency-wheels.sh pins: EMR's default (emr-7.x, ARM64), this machine's, and the Spark Operator example's image. */
 export const EMR7_ARM64: PythonTarget = { pythonVersion: '3.9', architecture: PythonArchitecture.AARCH64, glibc: '2.34' };
 export const CP311_X86_64: PythonTarget = { pythonVersion: '3.11', architecture: PythonArchitecture.X86_64, glibc: '2.34' };
+/** The Spark Operator example's image on arm64 nodes: apache/spark:3.5.6-java17-python3 (Ubuntu 22.04). */
+export const CP310_AARCH64_JAMMY: PythonTarget = { pythonVersion: '3.10', architecture: PythonArchitecture.AARCH64, glibc: '2.35' };
 
 /** `cp39-aarch64`: the name of a target's pinned wheel set. */
 export function wheelSetName(target: PythonTarget): string {

@@ -2,6 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { pysparkOnlyPython, canImport } from './pyspark-only-python';
 import { buildJobArtifact } from '../../src/artifacts/job-artifact-builder';
 import { DeploymentTarget } from '../../src/config/types';
 import { localSparkEnvironment, LocalSparkEnvironment } from '../../src/local/local-environment';
@@ -10,31 +11,6 @@ import { runLocal } from '../../src/local/local-runner';
 import { CP311_X86_64, offlineDependencies } from '../artifacts/dependency-wheels';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-
-/**
- * A fresh venv whose only third-party packages are pyspark and py4j (linked from the project venv): what
- * a plain Spark runtime offers. Nothing else of the project venv is on its path.
- */
-function pysparkOnlyPython(full: LocalSparkEnvironment, dir: string): string {
-  execFileSync(full.python, ['-m', 'venv', '--without-pip', path.join(dir, 'venv')]);
-  const python = path.join(dir, 'venv', 'bin', 'python');
-  const sitePackages = execFileSync(python, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { encoding: 'utf8' }).trim();
-  const fullSite = path.dirname(path.dirname(execFileSync(full.python, ['-c', 'import pyspark; print(pyspark.__file__)'], { encoding: 'utf8' }).trim()));
-  const linked = path.join(dir, 'spark-only');
-  fs.mkdirSync(linked);
-  for (const pkg of ['pyspark', 'py4j']) fs.symlinkSync(path.join(fullSite, pkg), path.join(linked, pkg));
-  fs.writeFileSync(path.join(sitePackages, 'spark-only.pth'), `${linked}\n`);
-  return python;
-}
-
-const canImport = (python: string, module: string) => {
-  try {
-    execFileSync(python, ['-c', `import ${module}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('a local run of the features job with an interpreter that has pyspark only', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'local-deps-'));
@@ -83,5 +59,5 @@ describe('a local run of the features job with an interpreter that has pyspark o
     const features = table(output);
     expect(features.rows).toEqual(source.rows);
     expect(features.columns).toEqual(expect.arrayContaining([...source.columns, 'amount_log1p', 'customer_amount_mean']));
-  });
+  }, 300_000); // one Spark run of the features job: ~40 s alone, over 120 s at a load average of 20 on the shared cores
 });

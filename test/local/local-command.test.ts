@@ -1,10 +1,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { pysparkOnlyPython } from './pyspark-only-python';
 import { stageTimes } from '../../scripts/demo/stage-times';
+import { buildJobArtifact } from '../../src/artifacts/job-artifact-builder';
 import { CliIo } from '../../src/cli/args';
 import { localCommand } from '../../src/cli/local-command';
 import { main } from '../../src/cli/main';
+import { localSparkEnvironment } from '../../src/local/local-environment';
+import { CP311_X86_64, wheelDir } from '../artifacts/dependency-wheels';
 
 function capture(): CliIo & { out: () => string; err: () => string } {
   let out = '';
@@ -114,5 +118,62 @@ describe('spark-deploy local', () => {
     expect(await localCommand(['start'], io)).toBe(2);
     expect(io.err()).toMatch(/give the entry point to run/);
     expect(io.err()).toMatch(/unknown subcommand 'start'; expected run/);
+  });
+
+  describe('--dependency-archive with a --python that has pyspark only', () => {
+    // GIVEN a user's project importing dateutil, built with its dependency archive for this machine
+    // (CPython 3.11, x86_64), and an interpreter with pyspark and py4j but not dateutil
+    const project = path.join(work, 'user-project');
+    fs.mkdirSync(path.join(project, 'probe_jobs', 'entrypoints'), { recursive: true });
+    fs.writeFileSync(path.join(project, 'requirements.txt'), 'python-dateutil==4.0.0\n');
+    fs.writeFileSync(path.join(project, 'probe_jobs', '__init__.py'), '');
+    fs.writeFileSync(path.join(project, 'probe_jobs', 'entrypoints', 'where.py'), [
+      'import json, sys',
+      'import dateutil',
+      'from pyspark.sql import SparkSession',
+      'spark = SparkSession.builder.getOrCreate()',
+      '# where the driver and a Python worker import dateutil from',
+      'workers = spark.sparkContext.parallelize([0, 1], 2).map(lambda _: __import__("dateutil").__file__).collect()',
+      'open(sys.argv[1], "w").write(json.dumps({"driver": dateutil.__file__, "workers": workers}))',
+      'spark.stop()',
+    ].join('\n'));
+    const built = buildJobArtifact({
+      sourceDir: path.join(project, 'probe_jobs'),
+      version: '1.0.0',
+      outDir: path.join(work, 'user-artifact'),
+      dependencies: { targets: [{ target: CP311_X86_64 }], findLinks: [wheelDir(CP311_X86_64)], noIndex: true, cacheDir: path.join(work, 'archive-cache') },
+    });
+    const python = pysparkOnlyPython(localSparkEnvironment('4.0'), fs.mkdtempSync(path.join(work, 'spark-only-')));
+    const run = (output: string, ...flags: string[]) => localCommand(['run', 'where', '--artifact', built.outDir, '--spark-line', '4.0',
+      '--python', python, '--master', 'local[2]', '--max-driver-memory-mib', '1024', ...flags, '--', output], io);
+    let io = capture();
+
+    test('without the flag the run is refused before Spark starts, naming the missing module', async () => {
+      io = capture();
+      const output = path.join(work, 'where-without.json');
+      expect(await run(output)).toBe(2);
+      expect(io.err()).toMatch(/dependencies: \["dateutil"\] is not valid; the job imports dateutil, which .*\/venv\/bin\/python cannot import/);
+      expect(fs.existsSync(output)).toBe(false);
+    });
+
+    test('with the flag the driver and the Python workers import it from the unpacked archive', async () => {
+      io = capture();
+      const output = path.join(work, 'where-with.json');
+      const code = await run(output, '--dependency-archive');
+      expect({ code, err: code === 0 ? '' : io.err().slice(-2000) }).toEqual({ code: 0, err: '' });
+      const where = JSON.parse(fs.readFileSync(output, 'utf8'));
+      expect(where.driver).toMatch(/\/spark-deploy-run-[^/]+\/deps\/dateutil\/__init__\.py$/);
+      expect(where.workers).toHaveLength(2);
+      where.workers.forEach((f: string) => expect(f).toMatch(/\/deps\/dateutil\/__init__\.py$/));
+    }, 180_000);
+
+    test('the flag needs a built artifact with an archive for the interpreter', async () => {
+      io = capture();
+      expect(await localCommand(['run', 'probe', '--artifact', path.join(work, 'artifact'), '--dependency-archive'], io)).toBe(2);
+      expect(io.err()).toMatch(/useDependencyArchive: true is not valid; the artifact in .* has no dependency archive/);
+      io = capture();
+      expect(await localCommand(['run', 'where', '--artifact', built.outDir, '--python', path.join(work, 'no-such-python')], io)).toBe(2);
+      expect(io.err()).toMatch(/--python: '.*no-such-python' does not exist/);
+    });
   });
 });

@@ -60,6 +60,12 @@ describe('SparkApplication with a dependency archive', () => {
     expect(make).toThrow(/job\.code\.dependencyArchives: .* is not valid; the job's dependency archive is built for CPython 3\.11 on x86_64 \(glibc 2\.34\), but the image apache\/spark:4\.0\.1-python3 runs CPython 3\.11 on aarch64 \(glibc 2\.34\)/);
   });
 
+  test('an image with another Python than the archive was built for is refused, naming both', () => {
+    // e.g. apache/spark:3.5.6-python3 (Ubuntu 20.04, CPython 3.8) declared for an archive of CPython 3.11
+    const { make } = application(code(), { ...CP311_X86_64, pythonVersion: '3.8', glibc: '2.31' });
+    expect(make).toThrow(/the job's dependency archive is built for CPython 3\.11 on x86_64 \(glibc 2\.34\), but the image apache\/spark:4\.0\.1-python3 runs CPython 3\.8 on x86_64 \(glibc 2\.31\)/);
+  });
+
   test('an image with an older glibc than the archive was built for is refused', () => {
     const { make } = application(code(), { ...CP311_X86_64, glibc: '2.31' });
     expect(make).toThrow(/runs CPython 3\.11 on x86_64 \(glibc 2\.31\)/);
