@@ -1,11 +1,13 @@
 import { choiceFlag, CliIo, ExitCode, flag, numberFlag, parseArgs, UsageError } from './args';
 import { DeploymentTarget, SparkConfiguration, StorageKind, SparkTuningProps } from '../config';
+import { IcebergCatalogKind, TableFormat, TableFormatOptions } from '../config/table-formats';
 
 const FORMATS = ['table', 'json', 'conf', 'submit'] as const;
 
 export const TUNE_USAGE = `Usage: spark-deploy tune --target emr-serverless|kubernetes --worker-cpu N --worker-memory-gb N
          [--release LABEL] [--driver-cpu N --driver-memory-gb N] [--input-gb N] [--python-heavy]
          [--storage s3|s3-compatible|local] [--endpoint URL] [--delta] [--max-executors N | --executor-instances N]
+         [--table-format delta|iceberg [--iceberg-catalog path|glue] [--warehouse URI] [--table-jars-uri URI]]
          [--conf key=value ...] [--format table|json|conf|submit]
 
 Prints the tuned Spark configuration. --format json prints { properties, reasons, ... };
@@ -16,7 +18,8 @@ conf prints a spark-defaults.conf; submit prints EMR Serverless sparkSubmitParam
 export function tuningPropsFromFlags(argv: string[]): { props: SparkTuningProps; format: typeof FORMATS[number] } {
   const args = parseArgs(argv, {
     values: ['target', 'release', 'worker-cpu', 'worker-memory-gb', 'driver-cpu', 'driver-memory-gb', 'input-gb',
-      'storage', 'endpoint', 'region', 'max-executors', 'executor-instances', 'conf', 'format'],
+      'storage', 'endpoint', 'region', 'max-executors', 'executor-instances', 'conf', 'format',
+      'table-format', 'iceberg-catalog', 'warehouse', 'table-jars-uri'],
     booleans: ['python-heavy', 'delta', 'connector-packages', 'help'],
   });
   if (flag(args, 'help')) throw new UsageError(TUNE_USAGE);
@@ -48,6 +51,7 @@ export function tuningPropsFromFlags(argv: string[]): { props: SparkTuningProps;
     inputSizeGb: numberFlag(args, 'input-gb'),
     pythonHeavy: flag(args, 'python-heavy') === 'true',
     deltaLake: flag(args, 'delta') === 'true',
+    tableFormat: tableFormatFromFlags(args),
     includeConnectorPackages: flag(args, 'connector-packages') === 'true',
     storage: storageKind || endpoint
       ? { kind: storageKind ?? StorageKind.S3_COMPATIBLE, endpoint, region: flag(args, 'region') }
@@ -57,6 +61,19 @@ export function tuningPropsFromFlags(argv: string[]): { props: SparkTuningProps;
     overrides,
   };
   return { props, format: choiceFlag(args, 'format', FORMATS) ?? 'table' };
+}
+
+/** `--table-format delta|iceberg` and its Iceberg catalog flags (checked by the model when tuned). */
+function tableFormatFromFlags(args: ReturnType<typeof parseArgs>): TableFormatOptions | undefined {
+  const format = choiceFlag(args, 'table-format', Object.values(TableFormat));
+  const catalog = choiceFlag(args, 'iceberg-catalog', Object.values(IcebergCatalogKind));
+  const warehouse = flag(args, 'warehouse');
+  const jarsUri = flag(args, 'table-jars-uri');
+  if (!format) {
+    if (catalog || warehouse || jarsUri) throw new UsageError('--iceberg-catalog, --warehouse, --table-jars-uri: need --table-format');
+    return undefined;
+  }
+  return { format, icebergCatalog: catalog, warehouse, jarsUri };
 }
 
 /** `spark-deploy tune`: prints the tuned configuration. */

@@ -86,3 +86,29 @@ describe('spark-deploy tune', () => {
     expect(stderr).toMatch(/unknown command 'tuen'/);
   });
 });
+
+describe('spark-deploy tune --table-format', () => {
+  test('iceberg with the Glue catalog on EMR Serverless: the extension, the catalog and EMR\'s bundled jar, each with a reason', async () => {
+    const { code, stdout, stderr } = await run(['tune', '--target', 'emr-serverless', '--release', 'emr-7.12.0',
+      '--worker-cpu', '4', '--worker-memory-gb', '16', '--table-format', 'iceberg', '--iceberg-catalog', 'glue',
+      '--warehouse', 's3://lake/warehouse', '--format', 'json']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const { properties, reasons } = JSON.parse(stdout);
+    expect(properties['spark.sql.extensions']).toBe('org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions');
+    expect(properties['spark.sql.catalog.glue.catalog-impl']).toBe('org.apache.iceberg.aws.glue.GlueCatalog');
+    expect(reasons['spark.jars']).toContain('1.10.0-amzn-0');
+  });
+
+  test('delta on Kubernetes: the pinned jars; an unsupported pair is a usage error naming the field', async () => {
+    const ok = await run(['tune', '--target', 'kubernetes', '--release', '4.0.2', '--worker-cpu', '2', '--worker-memory-gb', '8',
+      '--table-format', 'delta', '--table-jars-uri', 's3a://art/v1/jars/', '--format', 'json']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).properties['spark.jars']).toBe('s3a://art/v1/jars/delta-spark_2.13-4.0.1.jar,s3a://art/v1/jars/delta-storage-4.0.1.jar');
+    const bad = await run(['tune', '--target', 'kubernetes', '--worker-cpu', '2', '--worker-memory-gb', '8',
+      '--table-format', 'iceberg', '--iceberg-catalog', 'glue', '--warehouse', 's3://w']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/tableFormat.icebergCatalog: 'glue'/);
+    const orphan = await run(['tune', '--target', 'kubernetes', '--worker-cpu', '2', '--worker-memory-gb', '8', '--warehouse', 's3://w']);
+    expect(orphan.stderr).toMatch(/need --table-format/);
+  });
+});
