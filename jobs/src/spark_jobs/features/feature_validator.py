@@ -129,6 +129,16 @@ class PsiResult:
 class FeatureValidator:
     """Statistics and drift checks for feature columns (see the module docs for the method)."""
 
+    last_result: ValidationResult | None = None
+    """The result of the latest :meth:`validate_features` call (read by :meth:`to_dataframe`)."""
+
+    def to_dataframe(self, result: ValidationResult | None = None) -> pd.DataFrame:
+        """``result.to_dataframe()``, default the latest :meth:`validate_features` result (original API)."""
+        chosen = result if result is not None else self.last_result
+        if chosen is None:
+            raise ValueError("to_dataframe: call validate_features first (or pass its result)")
+        return chosen.to_dataframe()
+
     def validate_features(
         self, df: DataFrame, columns: Sequence[str] | None = None, weight_col: str | None = None
     ) -> ValidationResult:
@@ -154,7 +164,8 @@ class FeatureValidator:
             for name in names
         }
         rows = summary.rows
-        return ValidationResult(stats=stats, rows=rows, weighted=weight_col is not None)
+        self.last_result = ValidationResult(stats=stats, rows=rows, weighted=weight_col is not None)
+        return self.last_result
 
     def compute_psi(
         self,

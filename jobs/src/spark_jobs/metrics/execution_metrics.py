@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from pyspark.sql import SparkSession
 
 from spark_jobs.metrics.export import format_for_path, stages_to_csv, to_json, write_text
-from spark_jobs.metrics.stage_records import job_record, stage_record, totals
+from spark_jobs.metrics.stage_records import TASK_DISTRIBUTION_FIELDS, job_record, stage_record, totals
 from spark_jobs.metrics.status_store import StatusStoreReader
 
 T = TypeVar("T")
@@ -154,6 +154,46 @@ class SparkExecutionMetrics:
                 }
             )
         return result
+
+    # ---- the documented API of the original system: thin views over the tracked executions ----
+
+    def _tracked(self, name: str | None) -> list[dict[str, Any]]:
+        chosen = [e for e in self.executions if name is None or e["name"] == name]
+        if name is not None and not chosen:
+            raise ValueError(
+                f"no tracked execution named {name!r}; tracked: {[e['name'] for e in self.executions]}"
+            )
+        return chosen
+
+    def collect_job_metrics(self, name: str | None = None) -> list[dict[str, Any]]:
+        """Every Spark job of the tracked executions (or of the one named), each with its ``execution``."""
+        return [{"execution": e["name"], **job} for e in self._tracked(name) for job in e["jobs"]]
+
+    def get_stage_info(self, name: str | None = None) -> list[dict[str, Any]]:
+        """Every stage attempt of the tracked executions (or of the one named), with its ``execution``."""
+        return [{"execution": e["name"], **stage} for e in self._tracked(name) for stage in e["stages"]]
+
+    def get_task_metrics(self, name: str | None = None) -> list[dict[str, Any]]:
+        """Per stage attempt: its task count and the min/median/max task numbers Spark summarized."""
+        keys = ("execution", "stage_id", "attempt_id", "num_tasks", "num_failed_tasks")
+        prefixes = tuple(prefix + "_" for prefix, _ in TASK_DISTRIBUTION_FIELDS)
+        return [
+            {k: v for k, v in stage.items() if k in keys or k.startswith(prefixes)}
+            for stage in self.get_stage_info(name)
+        ]
+
+    def get_memory_usage(self) -> list[dict[str, Any]]:
+        """Per executor (driver included): storage memory used and available, disk used, peak memory."""
+        keys = (
+            "executor_id",
+            "is_active",
+            "storage_memory_used_bytes",
+            "storage_memory_max_bytes",
+            "on_heap_storage_memory_total_bytes",
+            "disk_used_bytes",
+            "peak_memory_metrics",
+        )
+        return [{k: e[k] for k in keys} for e in self.get_executor_metrics()]
 
     def get_spark_config(self) -> dict[str, str]:
         """The SparkConf plus session SQL settings, with secrets redacted by spark.redaction.regex."""

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Optional, TypeVar, Union
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from spark_jobs.metrics.bottlenecks import BottleneckThresholds, analyze_bottlenecks
 from spark_jobs.metrics.execution_metrics import SparkExecutionMetrics
@@ -24,6 +24,48 @@ _COMPARED = (
     "shuffle_write_bytes",
     "disk_bytes_spilled",
 )
+
+
+class OperationProfile(tuple):  # type: ignore[type-arg]
+    """What ``profile_operation`` returns: the pair ``(result, profile)``, also readable as the profile.
+
+    Today's form unpacks as before (``result, profile = profiler.profile_operation(...)``); the
+    original system's form reads it as the profile dict, with the operation's result under
+    ``"result"`` (``p = profiler.profile_operation(...); p["result"], p["wall_clock_ms"]``).
+    """
+
+    def __new__(cls, result: Any, profile: dict[str, Any]) -> OperationProfile:
+        return super().__new__(cls, (result, profile))
+
+    @property
+    def result(self) -> Any:
+        """The value the profiled function returned."""
+        return self[0]
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        """The profile dict."""
+        return tuple.__getitem__(self, 1)  # type: ignore[no-any-return]
+
+    def __getitem__(self, key: Any) -> Any:
+        """Integers and slices index the pair; a string reads the profile (``"result"``: the result)."""
+        if isinstance(key, str):
+            return self.result if key == "result" else self.profile[key]
+        return tuple.__getitem__(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        """A string asks for a profile key (or ``"result"``); anything else asks the pair."""
+        if isinstance(key, str):
+            return key == "result" or key in self.profile
+        return tuple.__contains__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``dict.get`` over the profile and ``"result"``."""
+        return self[key] if key == "result" or key in self.profile else default
+
+    def keys(self) -> list[str]:
+        """The profile's keys and ``"result"``."""
+        return [*self.profile.keys(), "result"]
 
 
 class PerformanceProfiler:
@@ -46,13 +88,18 @@ class PerformanceProfiler:
         self._sql_store = sql_status_store(spark)
         self.profiles: list[dict[str, Any]] = []
 
-    def profile_operation(self, name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, dict]:
-        """Run ``fn(*args, **kwargs)``; return ``(result, profile)``."""
+    def profile_operation(
+        self, name: str, fn: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> OperationProfile:
+        """Run ``fn(*args, **kwargs)``; return ``(result, profile)`` as an :class:`OperationProfile`.
+
+        It unpacks as the pair and also reads as the profile, ``["result"]`` being the result.
+        """
         if not callable(fn):
             raise TypeError(f"profile_operation: fn must be callable, got {type(fn).__name__}")
         with self.profile(name) as profile:
             result = fn(*args, **kwargs)
-        return result, profile
+        return OperationProfile(result, profile)
 
     @contextmanager
     def profile(self, name: str) -> Iterator[dict[str, Any]]:
@@ -97,6 +144,33 @@ class PerformanceProfiler:
             codes = sorted({f["code"] for f in profile.get("findings", [])})
             rows.append({"name": profile["name"], **numbers, **ratios, "finding_codes": codes})
         return rows
+
+    def compare_plans(
+        self, plans: Mapping[str, Union[DataFrame, Callable[[], Any]]], repeat: int = 1
+    ) -> list[dict[str, Any]]:
+        """:meth:`compare_operations` over DataFrames (the original system's name).
+
+        A DataFrame is run to the end of its plan and its rows discarded (Spark's ``noop`` sink), so
+        every plan does all its work and nothing is collected to the driver; callables run as given.
+        """
+        operations: dict[str, Callable[[], Any]] = {}
+        for name, plan in plans.items():
+            operations[name] = (
+                (lambda d=plan: d.write.format("noop").mode("overwrite").save())
+                if isinstance(plan, DataFrame)
+                else plan
+            )
+        return self.compare_operations(operations, repeat=repeat)
+
+    def identify_bottlenecks(self, profile: Optional[Mapping[str, Any]] = None) -> list[dict[str, Any]]:
+        """:meth:`analyze_bottlenecks` of ``profile`` (or an :class:`OperationProfile`; default: the last)."""
+        if profile is None:
+            if not self.profiles:
+                raise ValueError("identify_bottlenecks: nothing has been profiled yet")
+            profile = self.profiles[-1]
+        if isinstance(profile, OperationProfile):
+            profile = profile.profile
+        return self.analyze_bottlenecks(dict(profile))
 
     def analyze_bottlenecks(self, profile: dict[str, Any]) -> list[dict[str, Any]]:
         """Findings (SKEWED_STAGE, SPILL, ...) for ``profile`` under this profiler's thresholds."""

@@ -57,6 +57,30 @@ class PartitionOptimizer:
             return df.repartition(plan["target_partitions"])
         return df
 
+    def optimize_for_join(
+        self,
+        left: DataFrame,
+        right: DataFrame,
+        on: Union[str, Sequence[str]],
+        target_bytes: int = DEFAULT_TARGET_BYTES,
+    ) -> tuple[DataFrame, DataFrame]:
+        """Both sides hash-partitioned by the join keys into the same number of partitions.
+
+        The number is what the larger side needs at ``target_bytes`` per partition
+        (:meth:`plan_partitions`). Joined on ``on``, Spark then reuses this partitioning: one shuffle
+        per side, none added by the join (a sort-merge join needs both sides co-partitioned).
+        """
+        keys = [on] if isinstance(on, str) else list(on)
+        if not keys:
+            raise ValueError("optimize_for_join: on must name at least one join column")
+        _require_columns(left, keys, "optimize_for_join left")
+        _require_columns(right, keys, "optimize_for_join right")
+        n = max(
+            self.plan_partitions(left, target_bytes)["target_partitions"],
+            self.plan_partitions(right, target_bytes)["target_partitions"],
+        )
+        return left.repartition(n, *keys), right.repartition(n, *keys)
+
     def coalesce_if_needed(self, df: DataFrame, target_bytes: int = DEFAULT_TARGET_BYTES) -> DataFrame:
         """Coalesce only when there are more partitions than the data needs (never shuffles)."""
         plan = self.plan_partitions(df, target_bytes)
