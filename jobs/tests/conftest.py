@@ -7,8 +7,21 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
+import pyspark
 import pytest
 from pyspark.sql import SparkSession
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TABLE_EXTENSIONS = (
+    "io.delta.sql.DeltaSparkSessionExtension,org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+)
+
+
+def table_jars() -> list[str]:
+    """The Delta and Iceberg jars of this Spark line (scripts/fetch-table-jars.sh), [] when not fetched."""
+    line = ".".join(pyspark.__version__.split(".")[:2])
+    root = Path(os.environ.get("TABLE_JARS_DIR", REPO_ROOT / ".tools" / "table-jars")) / line
+    return sorted(str(p) for p in root.glob("*.jar")) if root.is_dir() else []
 
 
 @pytest.fixture(scope="session")
@@ -16,11 +29,13 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
     """A local[2] session: 2 shuffle partitions, no UI, small retained history.
 
     ANSI mode follows the Spark line's own default (on in 4.0, off in 3.5), so the
-    suite exercises exactly what EMR runs.
+    suite exercises exactly what EMR runs. With the table-format jars fetched, Delta's and Iceberg's
+    SQL extensions are on (as spark-deploy renders them for a job with a table format); the table
+    tests fail, naming the fetch command, without them.
     """
     os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)  # type: ignore[attr-defined]
     warehouse: Path = tmp_path_factory.mktemp("warehouse")
-    session = (
+    builder = (
         SparkSession.builder.master("local[2]")
         .appName("spark-jobs-tests")
         .config("spark.sql.shuffle.partitions", "2")
@@ -30,8 +45,17 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
         .config("spark.sql.warehouse.dir", str(warehouse))
         .config("spark.driver.memory", "2g")
         .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
     )
+    jars = table_jars()
+    if jars:
+        builder = (
+            builder.config("spark.jars", ",".join(jars))
+            .config("spark.sql.extensions", TABLE_EXTENSIONS)
+            .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+            # Test-sized tables: Delta rebuilds its snapshot state in 50 partitions by default.
+            .config("spark.databricks.delta.snapshotPartitions", "2")
+        )
+    session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
