@@ -1,4 +1,5 @@
 import { choiceFlag, CliIo, ExitCode, flag, numberFlag, parseArgs, UsageError } from './args';
+import { tuneFromRunCommand, isFromRunInvocation } from './tune-from-run';
 import { DeploymentTarget, SparkConfiguration, StorageKind, SparkTuningProps } from '../config';
 import { IcebergCatalogKind, TableFormat, TableFormatOptions } from '../config/table-formats';
 
@@ -12,6 +13,7 @@ export const TUNE_USAGE = `Usage: spark-deploy tune --target emr-serverless|kube
 
 Prints the tuned Spark configuration. --format json prints { properties, reasons, ... };
 conf prints a spark-defaults.conf; submit prints EMR Serverless sparkSubmitParameters.
+From a finished run: spark-deploy tune --from-run SOURCE --target ... (see spark-deploy tune --from-run --help).
 `;
 
 /** Builds tuning props from the `tune` flags (also used by `local run`). */
@@ -78,6 +80,7 @@ function tableFormatFromFlags(args: ReturnType<typeof parseArgs>): TableFormatOp
 
 /** `spark-deploy tune`: prints the tuned configuration. */
 export async function tuneCommand(argv: string[], io: CliIo): Promise<number> {
+  if (isFromRunInvocation(argv)) return tuneFromRunCommand(argv, io);
   let parsed;
   let config: SparkConfiguration;
   try {

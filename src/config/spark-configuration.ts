@@ -3,6 +3,7 @@ import { checkEmrServerlessProperties, EMR_DEFAULT_EXECUTOR_INSTANCES, EMR_DEFAU
 import { invalidValue } from './errors';
 import { validateOverride } from './overrides';
 import { quoteShellWord } from './quoting';
+import { propsWithRecommendation, withRecommendationReasons } from './run-informed/apply-recommendation';
 import { SparkRelease } from './releases';
 import { formatJvmSize } from './sizes';
 import { s3aProperties } from './storage-properties';
@@ -98,9 +99,11 @@ export class SparkConfiguration {
 
   private readonly properties_: PropertyList;
 
-  private constructor(props: SparkTuningProps) {
+  private constructor(given: SparkTuningProps) {
+    // A run's recommendation is folded into the props; `props` keeps what was given (withOverrides re-applies it).
+    const props = propsWithRecommendation(given);
     const tuning = resolveTuning(props);
-    this.props = props;
+    this.props = given;
     this.target = tuning.target;
     this.release = tuning.release;
     this.shufflePartitions = tuning.shufflePartitions;
@@ -117,6 +120,7 @@ export class SparkConfiguration {
       throwFirstViolation(checkEmrServerlessProperties(this.properties(), tuning.emr),
         key => (overridden.has(key) ? `overrides['${overridden.get(key)}']` : `${key} (tuned)`));
     }
+    for (const entry of withRecommendationReasons(this.properties_.list(), given)) this.properties_.set(entry);
     this.executor = sizingFrom(tuning.executorCores, tuning.executorShape.cpu, tuning.executorFit, this.properties_, 'executor', tuning);
     this.driver = sizingFrom(tuning.driverCores, tuning.driverShape.cpu, tuning.driverFit, this.properties_, 'driver', tuning);
   }

@@ -1,3 +1,4 @@
+import { RunRecommendation } from './run-informed/apply-recommendation';
 import { TableFormatOptions } from './table-formats';
 
 /** Where the tuned configuration will run. */
@@ -153,6 +154,12 @@ export interface SparkTuningProps {
    * @default - none
    */
   readonly overrides?: { [key: string]: string };
+  /**
+   * Advice from a finished run (`spark-deploy tune --from-run`): its executor shape, counts and properties are
+   * applied below `overrides`, and each key it decided carries its reason (the rule and the run's numbers).
+   * @default - none
+   */
+  readonly fromRecommendation?: RunRecommendation;
 }
 
 /** Whether a property is a Spark property or a Hadoop one (rendered with the `spark.hadoop.` prefix). */
