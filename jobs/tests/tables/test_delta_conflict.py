@@ -28,7 +28,7 @@ def blocking_identity(started: str, release: str) -> Any:
 
     def pass_through(value: float | None) -> float | None:
         Path(started).touch()
-        deadline = time.time() + 120
+        deadline = time.time() + 600  # a loaded machine: B's whole merge runs meanwhile
         while not Path(release).exists() and time.time() < deadline:
             time.sleep(0.05)
         return value
