@@ -78,8 +78,10 @@ const venv = project.addTask('venv', {
   receiveArgs: true,
 });
 const pyLint = project.addTask('py:lint', {
-  description: 'ruff over the Python job package',
-  exec: 'bash jobs/scripts/in-venv.sh ruff check src tests && bash jobs/scripts/in-venv.sh ruff format --check src tests',
+  description: 'ruff and mypy --strict over the Python job package',
+  exec: 'bash jobs/scripts/in-venv.sh ruff check src tests && bash jobs/scripts/in-venv.sh ruff format --check src tests'
+    // mypy's settings (strict, files = src) are in jobs/pyproject.toml [tool.mypy].
+    + ' && bash jobs/scripts/in-venv.sh mypy',
 });
 pyLint.prependSpawn(venv);
 const pyTest = project.addTask('py:test', {

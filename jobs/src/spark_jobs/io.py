@@ -23,7 +23,9 @@ from pyspark.sql.types import (
 )
 
 from spark_jobs import versioned
+from spark_jobs.errors import unreadable_file_error
 from spark_jobs.features.errors import FeatureInputError
+from spark_jobs.jvm import jvm_of
 
 INPUT_FORMATS: tuple[str, ...] = ("parquet", "csv")
 OUTPUT_FORMATS: tuple[str, ...] = ("parquet", "delta")
@@ -35,7 +37,7 @@ class InputDataError(FeatureInputError):
 
 
 def _fs_and_path(spark: SparkSession, uri: str) -> tuple[Any, Any]:
-    jvm = spark.sparkContext._jvm
+    jvm = jvm_of(spark.sparkContext)
     path = jvm.org.apache.hadoop.fs.Path(uri)
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
@@ -77,7 +79,7 @@ def read_text(spark: SparkSession, uri: str) -> str:
         raise FileNotFoundError(f"no such file: {uri}")
     stream = fs.open(path)
     try:
-        jvm = spark.sparkContext._jvm
+        jvm = jvm_of(spark.sparkContext)
         return str(jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
     finally:
         stream.close()
@@ -93,12 +95,20 @@ def read_table(spark: SparkSession, uri: str, fmt: str = "parquet") -> DataFrame
         raise InputDataError(f"input format must be one of {list(INPUT_FORMATS)}, got {fmt!r}")
     if not exists(spark, uri):
         raise InputDataError(f"input not found: {uri}")
-    if fmt == "csv":
-        return spark.read.option("header", "true").option("inferSchema", "true").csv(uri)
-    current = versioned.current_version(spark, uri)
-    if current is not None:
-        return versioned.read_files(spark, current)
-    return spark.read.parquet(uri)
+    try:
+        if fmt == "csv":
+            return spark.read.option("header", "true").option("inferSchema", "true").csv(uri)
+        current = versioned.current_version(spark, uri)
+        if current is not None:
+            return versioned.read_files(spark, current)
+        return spark.read.parquet(uri)
+    except Exception as exc:
+        # A corrupt file whose footer the schema pass reads: the file and the reason, no Java trace.
+        # (One found later, by the first scan, is mapped the same way by the entry points.)
+        unreadable = unreadable_file_error(exc)
+        if unreadable is None:
+            raise
+        raise InputDataError(f"input {uri}: {unreadable}") from None
 
 
 def read_latest(spark: SparkSession, uri: str) -> DataFrame:
@@ -184,4 +194,4 @@ def delta_available(spark: SparkSession) -> bool:
     from py4j.java_gateway import JavaClass
 
     # py4j resolves names with the driver's class loader and answers a JavaPackage when absent.
-    return isinstance(spark.sparkContext._jvm.io.delta.tables.DeltaTable, JavaClass)
+    return isinstance(jvm_of(spark.sparkContext).io.delta.tables.DeltaTable, JavaClass)

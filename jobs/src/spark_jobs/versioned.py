@@ -252,7 +252,8 @@ def _describe(
     spark: SparkSession, output: str, version: str, data_format: str | None, history: list[str]
 ) -> OutputVersion:
     """List what the run wrote into its version and describe it (rows and schema from Parquet footers)."""
-    files, side = [], []
+    files: list[dict[str, Any]] = []
+    side: list[dict[str, Any]] = []
     for rel, size in _list_files(spark, version_uri(output, version)):
         parts = rel.split("/")
         if any(p.startswith(".") for p in parts):

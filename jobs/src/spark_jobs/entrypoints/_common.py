@@ -13,11 +13,12 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from spark_jobs import versioned
-from spark_jobs.features.errors import FeatureInputError, FeatureSpecError
+from spark_jobs.errors import InputError, SparkJobsError, unreadable_file_error
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
-"""Exit code for bad input or a bad spec (nothing was written). Unexpected errors raise (exit 1)."""
+"""Exit code for every :class:`~spark_jobs.errors.SparkJobsError` (bad input, spec or configuration;
+nothing was written). Unexpected errors raise (exit 1)."""
 
 METRICS_FILE = "_metrics.json"
 """Default metrics file name inside the output's version directory (Spark readers skip ``_`` files)."""
@@ -40,14 +41,25 @@ def configure_logging() -> None:
 
 
 def run_guarded(job: str, body: Callable[[], int]) -> int:
-    """Run ``body``; bad input or spec becomes one clear error line and exit code 2."""
+    """Run ``body``; any :class:`SparkJobsError` (and a missing or unreadable input file) becomes one
+    clear error line and exit code 2. Anything else propagates (exit 1, with its traceback)."""
     configure_logging()
     try:
         return body()
-    except (FeatureInputError, FeatureSpecError, FileNotFoundError) as exc:
-        log.error("%s: %s", job, exc)
-        print(f"{job}: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except (SparkJobsError, FileNotFoundError) as exc:
+        return _refuse(job, exc)
+    except Exception as exc:
+        # Spark reports a corrupt input file as a Java stack trace: keep only the file and the reason.
+        unreadable = unreadable_file_error(exc)
+        if unreadable is None:
+            raise
+        return _refuse(job, unreadable)
+
+
+def _refuse(job: str, exc: BaseException) -> int:
+    log.error("%s: %s", job, exc)
+    print(f"{job}: error: {exc}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def metrics_uri(output: str, explicit: str | None) -> str:
@@ -71,7 +83,7 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
 def check_keep_versions(value: int) -> int:
     """``--keep-versions`` must be an integer >= 1; bad input before anything is read or written."""
     if value < 1:
-        raise FeatureInputError(
+        raise InputError(
             f"--keep-versions must be an integer >= 1 (the version before the current one may still be "
             f"read), got {value}"
         )

@@ -24,7 +24,7 @@ import sys
 
 from pyspark.sql import SparkSession
 
-from spark_jobs import io
+from spark_jobs import io, versioned
 from spark_jobs.entrypoints._common import (
     EXIT_OK,
     METRICS_FILE,
@@ -35,8 +35,8 @@ from spark_jobs.entrypoints._common import (
     metrics_uri,
     run_guarded,
 )
+from spark_jobs.errors import ConfigurationError
 from spark_jobs.features.categorical_encoder import CategoricalEncoder
-from spark_jobs.features.errors import FeatureInputError
 from spark_jobs.features.pipeline import (
     check_against_columns,
     check_encoder_types,
@@ -78,7 +78,7 @@ def _spec_text(spark: SparkSession, spec: str) -> str:
 def _load_encoders(spark: SparkSession, uri: str) -> CategoricalEncoder:
     """The encoders at ``uri``: an ``_encoders.json`` file, or the current version of a features output."""
     if not uri.rstrip("/").endswith(".json"):
-        version = io.versioned.current_version(spark, uri.rstrip("/"))
+        version = versioned.current_version(spark, uri.rstrip("/"))
         if version is None:
             raise FileNotFoundError(f"--encoders {uri}: no committed features output there")
         uri = version.file_uri(ENCODERS_FILE)
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             encoders = _load_encoders(spark, args.encoders)
             check_encoders(spec, encoders, f"--encoders {args.encoders}")
         if args.output_format == "delta" and not io.delta_available(spark):
-            raise FeatureInputError(
+            raise ConfigurationError(
                 "--output-format delta needs Delta Lake on the classpath (delta-spark package and "
                 "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension)"
             )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import pickle
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -118,7 +118,8 @@ def hll_estimate(registers: np.ndarray) -> int:
 def _hashes(values: np.ndarray) -> np.ndarray:
     if values.dtype == np.float64:
         values = values + 0.0  # -0.0 and 0.0 are one value
-    return pd.util.hash_array(values, categorize=False)
+    hashed: np.ndarray = pd.util.hash_array(values, categorize=False)
+    return hashed
 
 
 @dataclass
@@ -204,7 +205,7 @@ class SummarizeColumns:
         self.columns = columns  # name -> numeric?
         self.weight_col = weight_col
 
-    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         summary = PartitionSummary({name: ColumnSummary(numeric) for name, numeric in self.columns.items()})
         chunk: dict[str, list[np.ndarray]] = {name: [] for name, numeric in self.columns.items() if numeric}
         chunk_rows = 0
@@ -281,7 +282,7 @@ class QuantileWindow:
     def __init__(self, brackets: Sequence[Bracket]) -> None:
         self.brackets = list(brackets)
 
-    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         below = [0] * len(self.brackets)
         inside: list[list[np.ndarray]] = [[] for _ in self.brackets]
         for batch in batches:

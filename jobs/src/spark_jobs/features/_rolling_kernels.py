@@ -13,14 +13,12 @@ there is no running-sum cancellation. NaN stands for null throughout.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-_ERRSTATE = {"invalid": "ignore", "divide": "ignore"}
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,7 @@ class _Window:
         self.values = np.where(self.valid, view, 0.0)
         self.count = self.valid.sum(axis=0)
         self.w = w
-        with np.errstate(**_ERRSTATE):
+        with np.errstate(invalid="ignore", divide="ignore"):
             self.mean = self.values.sum(axis=0) / self.count
         self._centred: np.ndarray | None = None
 
@@ -69,7 +67,7 @@ class _Window:
     def std(self) -> np.ndarray:
         """Sample standard deviation (ddof 1) where the window has >= 2 values."""
         c = self.centred
-        with np.errstate(**_ERRSTATE):
+        with np.errstate(invalid="ignore", divide="ignore"):
             out = np.sqrt((c * c).sum(axis=0) / (self.count - 1))
         return np.where(self.count >= 2, out, np.nan)
 
@@ -80,7 +78,7 @@ class _Window:
         t = -np.arange(self.w, dtype=float)[:, None]
         t_sum = (self.valid * t).sum(axis=0)
         tt_sum = (self.valid * (t * t)).sum(axis=0)
-        with np.errstate(**_ERRSTATE):
+        with np.errstate(invalid="ignore", divide="ignore"):
             out = (self.centred * t).sum(axis=0) / (tt_sum - t_sum * t_sum / self.count)
         return np.where(self.count >= 2, out, np.nan)
 
@@ -121,7 +119,7 @@ def compute_features(
         return windows[key]
 
     out: dict[str, np.ndarray] = {}
-    with np.errstate(**_ERRSTATE):
+    with np.errstate(invalid="ignore", divide="ignore"):
         for f in features:
             x = values[f.value_col]
             if f.kind == "delta":
@@ -183,7 +181,7 @@ class SortedBatchFeatures:
         self.value_cols = list(dict.fromkeys(f.value_col for f in features))
         self.lookback = max((f.lookback for f in features), default=0)
 
-    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         carry_keys: list[pa.Array] = []
         carry_values: dict[str, np.ndarray] = {c: np.empty(0) for c in self.value_cols}
         carry_position = np.empty(0, dtype=np.int64)

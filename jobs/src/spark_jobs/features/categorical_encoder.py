@@ -647,7 +647,6 @@ def _fit_one(
     _check_rows(r, rows)
     stats = _per_category(rows, category_type, is_string)
     total = math.fsum(s["weight"] for s in stats)
-    common = {"column": r.column, "output_col": r.output, "category_type": category_type}
     if r.kind == "frequency":
         return FittedEncoding(
             kind="frequency",
@@ -655,7 +654,9 @@ def _fit_one(
             values=tuple(s["weight"] / total for s in stats),
             unseen_value=0.0,
             params={"weight_col": r.weight_col, "total_weight": total},
-            **common,
+            column=r.column,
+            output_col=r.output,
+            category_type=category_type,
         )
     if r.kind == "rare":
         frequent = [s for s in stats if s["key"] is not None and s["weight"] / total >= r.min_frequency]
@@ -665,7 +666,9 @@ def _fit_one(
             values=tuple(str(s["key"]) for s in frequent),
             unseen_value=r.other_label,
             params={"min_frequency": r.min_frequency, "weight_col": r.weight_col, "total_weight": total},
-            **common,
+            column=r.column,
+            output_col=r.output,
+            category_type=category_type,
         )
     m = r.smoothing
     prior = math.fsum(s["weighted_target"] for s in stats) / total
@@ -690,7 +693,9 @@ def _fit_one(
         unseen_value=prior,
         params=params,
         out_of_fold=_out_of_fold(r, rows, category_type) if r.cross_fitted else None,
-        **common,
+        column=r.column,
+        output_col=r.output,
+        category_type=category_type,
     )
 
 

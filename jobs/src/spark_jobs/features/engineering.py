@@ -192,13 +192,16 @@ def _expr(f: DerivedFeature) -> Column:
         w = Window.partitionBy(*[col(g) for g in f.group_by])
         if f.agg == "count":
             return F.count(col(f.column) if f.column else F.lit(1)).over(w)
+        # parse_group_aggregation requires a column for every aggregation but count.
+        assert f.column is not None
         if f.agg == "distinct_count":
             return F.size(F.collect_set(col(f.column)).over(w))
         x = as_double(f.column)
         fn = {"sum": F.sum, "mean": F.avg, "min": F.min, "max": F.max, "std": F.stddev_samp}[f.agg]
         return fn(x).over(w)
     a = as_double(f.inputs[0])
-    b = as_double(f.inputs[1]) if len(f.inputs) > 1 else None
+    # parse_row_operation gives the two-input operations exactly two inputs; b stands for a itself otherwise.
+    b = as_double(f.inputs[1]) if len(f.inputs) > 1 else a
     if f.op == "ratio":
         return F.try_divide(a, b)
     if f.op == "difference":

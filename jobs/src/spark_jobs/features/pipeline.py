@@ -3,7 +3,8 @@
 Spec (all sections optional, at least one feature)::
 
     {
-      "time_col": "event_time",              # required when there are trends
+      "time_col": "event_time",              # required when there are trends: timestamp, date or number
+      "time_format": "yyyy-MM-dd HH:mm:ss",  # only for a string time_col: the Spark pattern parsing it
       "group_cols": ["customer_id"],         # series key for trends (default: one global series)
       "trends": [{"kind": "volatility", "column": "amount", "window": 5,
                   "volatility_kind": "cv", "output": "amount_cv_5"}, ...],
@@ -33,7 +34,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pyspark.sql import DataFrame
 from pyspark.sql.types import StructType
@@ -57,7 +58,16 @@ from spark_jobs.features.errors import FeatureInputError, FeatureSpecError
 from spark_jobs.features.temporal_trends import TemporalTrendFeatures, TrendFeature
 
 SPEC_KEYS = frozenset(
-    {"time_col", "group_cols", "trends", "encoders", "group_aggregations", "row_operations", "output_columns"}
+    {
+        "time_col",
+        "time_format",
+        "group_cols",
+        "trends",
+        "encoders",
+        "group_aggregations",
+        "row_operations",
+        "output_columns",
+    }
 )
 _TREND_KEYS = {"kind", "column", "window", "periods", "volatility_kind", "output"}
 _ENCODER_KEYS = {
@@ -115,6 +125,7 @@ class PipelineSpec:
     """A parsed, checked feature spec (see the module docs for the JSON form)."""
 
     time_col: str | None
+    time_format: str | None
     group_cols: tuple[str, ...]
     trends: tuple[TrendFeature, ...]
     encoders: tuple[EncoderSpec, ...]
@@ -193,6 +204,14 @@ def parse_spec(document: Mapping[str, Any]) -> PipelineSpec:
         raise FeatureSpecError(
             f"feature spec: time_col (a column name) is required with trends, got {time_col!r}"
         )
+    time_format = document.get("time_format")
+    if time_format is not None and (not isinstance(time_format, str) or not time_format.strip()):
+        raise FeatureSpecError(
+            f"feature spec: time_format must be a Spark datetime pattern such as 'yyyy-MM-dd HH:mm:ss', "
+            f"got {time_format!r}"
+        )
+    if time_format is not None and time_col is None:
+        raise FeatureSpecError("feature spec: time_format parses time_col; give time_col too")
     encoders = tuple(_encoder(e) for e in _list(document, "encoders"))
     derived: tuple[DerivedFeature, ...] = tuple(
         [parse_group_aggregation(a) for a in _list(document, "group_aggregations")]
@@ -207,6 +226,7 @@ def parse_spec(document: Mapping[str, Any]) -> PipelineSpec:
         )
     spec = PipelineSpec(
         time_col=time_col,
+        time_format=time_format,
         group_cols=tuple(group_cols),
         trends=trends,
         encoders=encoders,
@@ -326,7 +346,8 @@ def run_pipeline(
     out = df
     if spec.trends:
         assert spec.time_col is not None
-        out = TemporalTrendFeatures(spec.time_col, spec.group_cols).compute(out, list(spec.trends))
+        trends = TemporalTrendFeatures(spec.time_col, spec.group_cols, spec.time_format)
+        out = trends.compute(out, list(spec.trends))
     if encoders is None:
         encoder = CategoricalEncoder()
         encoder.fit_all(df, [e.request() for e in spec.encoders])
@@ -358,7 +379,7 @@ def _trend(item: Any) -> TrendFeature:
         )
     try:
         return TrendFeature(
-            kind=item.get("kind"),
+            kind=cast(str, item.get("kind")),  # TrendFeature checks it (a missing kind names None)
             value_col=item["column"],
             window=item.get("window"),
             periods=item.get("periods", 1),

@@ -23,6 +23,11 @@ rolling_rank       ``x.rolling(w, min_periods=1).rank(pct=True)`` (average ties,
 minmax_range       ``x.rolling(w, min_periods=1).max() - ...min()``
 =================  ================================================================================
 
+The time column must be a timestamp, date or number; a string column is refused (ordered as text,
+``"10:00"`` sorts before ``"9:00"``) unless ``time_format`` names a Spark datetime pattern
+(``yyyy-MM-dd HH:mm:ss``) that parses every non-null value: rows are then ordered by the parsed time,
+and a value the pattern does not parse is an input error naming it.
+
 Nulls (and NaN) are skipped as pandas skips NaN. Rows with a null group key form one group of
 their own (pandas ``groupby(dropna=False)``). Ties in ``time_col`` within a group have no defined
 order: make the time column unique per group for reproducible results.
@@ -33,8 +38,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame
-from pyspark.sql.types import DoubleType, StructField, StructType
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import (
+    BooleanType,
+    DataType,
+    DateType,
+    DoubleType,
+    NumericType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
 
 from spark_jobs.features._checks import (
     col,
@@ -44,7 +60,7 @@ from spark_jobs.features._checks import (
     require_numeric,
 )
 from spark_jobs.features._rolling_kernels import KernelFeature, SortedBatchFeatures
-from spark_jobs.features.errors import FeatureInputError
+from spark_jobs.features.errors import FeatureInputError, FeatureSpecError
 
 TREND_KINDS: tuple[str, ...] = (
     "delta",
@@ -116,13 +132,20 @@ class TemporalTrendFeatures:
         time_col: the column that orders rows inside a group (timestamp, date or number).
         group_cols: the columns that define a group (a series); may be empty for one global series,
             which Spark then computes on a single partition.
+        time_format: a Spark datetime pattern (``yyyy-MM-dd HH:mm:ss``) that parses a string
+            ``time_col``; without it a string time column is refused.
     """
 
-    def __init__(self, time_col: str, group_cols: Sequence[str]) -> None:
+    def __init__(self, time_col: str, group_cols: Sequence[str], time_format: str | None = None) -> None:
         if isinstance(group_cols, str):
             group_cols = [group_cols]
+        if time_format is not None and (not isinstance(time_format, str) or not time_format.strip()):
+            raise FeatureSpecError(
+                f"time_format must be a non-empty Spark datetime pattern, got {time_format!r}"
+            )
         self.time_col = time_col
         self.group_cols: tuple[str, ...] = tuple(group_cols)
+        self.time_format = time_format
 
     # One method per feature, each a thin wrapper over compute().
     def delta(
@@ -194,7 +217,7 @@ class TemporalTrendFeatures:
             return df
         keys = [col(c) for c in self.group_cols]
         shuffled = df.repartition(*keys) if keys else df.repartition(1)
-        ordered = shuffled.sortWithinPartitions(*keys, col(self.time_col))
+        ordered = shuffled.sortWithinPartitions(*keys, self._time_order(df))
         kernel = SortedBatchFeatures(
             self.group_cols,
             [
@@ -211,8 +234,49 @@ class TemporalTrendFeatures:
         schema = StructType([*df.schema.fields, *(StructField(f.name, DoubleType(), True) for f in features)])
         return ordered.mapInArrow(kernel, schema)
 
+    def _time_order(self, df: DataFrame) -> Column:
+        """The ordering expression: the time column, or its parsed value for a string with a format."""
+        if isinstance(df.schema[self.time_col].dataType, StringType) and self.time_format is not None:
+            return F.try_to_timestamp(col(self.time_col), F.lit(self.time_format))
+        return col(self.time_col)
+
+    def _check_time_column(self, df: DataFrame) -> None:
+        dtype: DataType = df.schema[self.time_col].dataType
+        if _is_time_type(dtype):
+            return
+        if not isinstance(dtype, StringType):
+            raise FeatureInputError(
+                f"time_col '{self.time_col}' has type {dtype.simpleString()}; a time column must be a "
+                "timestamp, date or number (or a string parsed with time_format)"
+            )
+        if self.time_format is None:
+            raise FeatureInputError(
+                f"time_col '{self.time_col}' has type string, which would order rows as text; a time column "
+                "must be a timestamp, date or number, or declare time_format (a Spark datetime pattern such "
+                "as yyyy-MM-dd HH:mm:ss) to parse it"
+            )
+        raw = col(self.time_col)
+        try:
+            bad = (
+                df.select(raw.alias("value"))
+                .where(raw.isNotNull() & self._time_order(df).isNull())
+                .limit(1)
+                .collect()
+            )
+        except Exception as exc:  # Spark refuses the pattern itself when it evaluates it
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise FeatureSpecError(
+                f"time_format {self.time_format!r} is not a usable Spark datetime pattern: {reason}"
+            ) from None
+        if bad:
+            raise FeatureInputError(
+                f"time_col '{self.time_col}': value {bad[0]['value']!r} does not parse with time_format "
+                f"{self.time_format!r}"
+            )
+
     def _check(self, df: DataFrame, features: Sequence[TrendFeature]) -> None:
         require_columns(df, [self.time_col, *self.group_cols], "TemporalTrendFeatures")
+        self._check_time_column(df)
         names: set[str] = set()
         for feature in features:
             if not isinstance(feature, TrendFeature):
@@ -224,3 +288,10 @@ class TemporalTrendFeatures:
                     "choose another output_col"
                 )
             names.add(feature.name)
+
+
+def _is_time_type(dtype: DataType) -> bool:
+    """Timestamp (with or without time zone), date, or a number (booleans are not times)."""
+    if isinstance(dtype, BooleanType):
+        return False
+    return isinstance(dtype, (TimestampType, DateType, NumericType)) or dtype.typeName() == "timestamp_ntz"

@@ -53,7 +53,9 @@ class BottleneckThresholds:
             )
 
 
-def _finding(code: str, severity: str, message: str, stage_id: Optional[int] = None, **numbers: Any) -> dict:
+def _finding(
+    code: str, severity: str, message: str, stage_id: Optional[int] = None, **numbers: Any
+) -> dict[str, Any]:
     return {"code": code, "severity": severity, "stage_id": stage_id, "message": message, "numbers": numbers}
 
 
@@ -65,10 +67,10 @@ def _typical(stage: dict[str, Any], prefix: str, total_field: str) -> float:
     """
     median = stage[f"{prefix}_median"] or 0.0
     others = (float(stage[total_field]) - (stage[f"{prefix}_max"] or 0.0)) / max(stage["num_tasks"] - 1, 1)
-    return max(min(median, others), 0.0)
+    return float(max(min(median, others), 0.0))
 
 
-def _skew(stage: dict[str, Any], t: BottleneckThresholds) -> Optional[dict]:
+def _skew(stage: dict[str, Any], t: BottleneckThresholds) -> Optional[dict[str, Any]]:
     if stage["num_tasks"] < 2 or stage["task_run_time_ms_max"] is None:
         return None
     typical_ms = _typical(stage, "task_run_time_ms", "executor_run_time_ms")
@@ -100,7 +102,7 @@ def _skew(stage: dict[str, Any], t: BottleneckThresholds) -> Optional[dict]:
     )
 
 
-def _stage_findings(stage: dict[str, Any], t: BottleneckThresholds) -> list[dict]:
+def _stage_findings(stage: dict[str, Any], t: BottleneckThresholds) -> list[dict[str, Any]]:
     findings = []
     skew = _skew(stage, t)
     if skew:
@@ -155,7 +157,7 @@ def _stage_findings(stage: dict[str, Any], t: BottleneckThresholds) -> list[dict
     return findings
 
 
-def _idle_cores(profile: dict[str, Any], t: BottleneckThresholds) -> Optional[dict]:
+def _idle_cores(profile: dict[str, Any], t: BottleneckThresholds) -> Optional[dict[str, Any]]:
     cores, wall = profile.get("total_cores") or 0, profile.get("wall_clock_ms") or 0.0
     if cores <= 0 or wall < max(t.idle_min_wall_clock_ms, 1e-9):
         return None
@@ -176,7 +178,7 @@ def _idle_cores(profile: dict[str, Any], t: BottleneckThresholds) -> Optional[di
     )
 
 
-def _small_files(profile: dict[str, Any], t: BottleneckThresholds) -> list[dict]:
+def _small_files(profile: dict[str, Any], t: BottleneckThresholds) -> list[dict[str, Any]]:
     files = profile.get("files") or {}
     findings = []
     for direction, count_key, bytes_key in (
@@ -205,7 +207,7 @@ def _small_files(profile: dict[str, Any], t: BottleneckThresholds) -> list[dict]
 
 def analyze_bottlenecks(
     profile: dict[str, Any], thresholds: Optional[BottleneckThresholds] = None
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Findings for one profile (a ``PerformanceProfiler`` profile or tracked metrics dict).
 
     Each finding has ``code`` (one of ``CODES``), ``severity``, ``stage_id`` (None for

@@ -53,7 +53,9 @@ class SparkExecutionMetrics:
         }
         self.executions: list[dict[str, Any]] = []
 
-    def track_execution(self, name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, dict]:
+    def track_execution(
+        self, name: str, fn: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> tuple[T, dict[str, Any]]:
         """Run ``fn(*args, **kwargs)`` and return ``(result, metrics)``.
 
         ``metrics`` holds ``jobs``, ``stages`` (one record per stage attempt) and ``totals`` for
@@ -88,7 +90,8 @@ class SparkExecutionMetrics:
         finally:
             wall_clock_ms = (time.perf_counter() - start) * 1000.0
             for key, value in saved.items():
-                sc.setLocalProperty(key, value)  # None clears the property
+                # Spark clears a property set to None; pyspark's annotation says str only.
+                sc.setLocalProperty(key, value)  # type: ignore[arg-type]
             metrics.update(self.collect_group(group_id, name))
             metrics.update(
                 started_at=started_at.isoformat(),

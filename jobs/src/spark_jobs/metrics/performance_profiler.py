@@ -45,7 +45,8 @@ class OperationProfile(tuple):  # type: ignore[type-arg]
     @property
     def profile(self) -> dict[str, Any]:
         """The profile dict."""
-        return tuple.__getitem__(self, 1)  # type: ignore[no-any-return]
+        profile: dict[str, Any] = tuple.__getitem__(self, 1)
+        return profile
 
     def __getitem__(self, key: Any) -> Any:
         """Integers and slices index the pair; a string reads the profile (``"result"``: the result)."""
@@ -155,11 +156,7 @@ class PerformanceProfiler:
         """
         operations: dict[str, Callable[[], Any]] = {}
         for name, plan in plans.items():
-            operations[name] = (
-                (lambda d=plan: d.write.format("noop").mode("overwrite").save())
-                if isinstance(plan, DataFrame)
-                else plan
-            )
+            operations[name] = _run_to_end(plan) if isinstance(plan, DataFrame) else plan
         return self.compare_operations(operations, repeat=repeat)
 
     def identify_bottlenecks(self, profile: Optional[Mapping[str, Any]] = None) -> list[dict[str, Any]]:
@@ -178,7 +175,7 @@ class PerformanceProfiler:
 
     def suggest_optimizations(
         self, profile_or_findings: Union[dict[str, Any], list[dict[str, Any]]]
-    ) -> list[dict]:
+    ) -> list[dict[str, Any]]:
         """Configuration keys and utilities that address each finding of a profile (or a findings list)."""
         if isinstance(profile_or_findings, dict):
             findings = self.analyze_bottlenecks(profile_or_findings)
@@ -221,3 +218,12 @@ class PerformanceProfiler:
     def _key_numbers(profile: dict[str, Any]) -> dict[str, float]:
         totals = profile["totals"]
         return {k: float(profile["wall_clock_ms"] if k == "wall_clock_ms" else totals[k]) for k in _COMPARED}
+
+
+def _run_to_end(df: DataFrame) -> Callable[[], None]:
+    """Run ``df``'s whole plan and discard the rows (Spark's ``noop`` sink)."""
+
+    def run() -> None:
+        df.write.format("noop").mode("overwrite").save()
+
+    return run

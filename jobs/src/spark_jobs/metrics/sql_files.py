@@ -24,7 +24,7 @@ def _count(text: str) -> int:
 
 def sql_status_store(spark: SparkSession) -> Any:
     """The driver's SQL status store (JVM object); fetch it once and reuse it."""
-    return spark._jsparkSession.sharedState().statusStore()  # type: ignore[attr-defined]
+    return spark._jsparkSession.sharedState().statusStore()
 
 
 def sql_file_counts(

@@ -14,6 +14,8 @@ from typing import Any
 
 from pyspark import SparkContext
 
+from spark_jobs.jvm import gateway_of, jvm_of
+
 # Task metric quantiles we ask Spark for: min, median, max.
 TASK_QUANTILES: tuple[float, ...] = (0.0, 0.5, 1.0)
 
@@ -24,13 +26,13 @@ class StatusStoreReader:
     def __init__(self, sc: SparkContext) -> None:
         """Bind to the status store and listener bus of ``sc``'s driver JVM."""
         self._sc = sc
-        self._jvm = sc._jvm  # type: ignore[attr-defined]
-        self._jsc = sc._jsc.sc()  # type: ignore[attr-defined]
+        self._jvm = jvm_of(sc)
+        self._jsc = sc._jsc.sc()
         self._store = self._jsc.statusStore()
         self._tracker = self._jsc.statusTracker()
         self._mapper = self._build_mapper()
         # Arguments reused by every call (each py4j round trip costs, so build them once).
-        gateway = sc._gateway  # type: ignore[attr-defined]
+        gateway = gateway_of(sc)
         self._no_quantiles = gateway.new_array(self._jvm.double, 0)
         self._task_quantiles = gateway.new_array(self._jvm.double, len(TASK_QUANTILES))
         for index, value in enumerate(TASK_QUANTILES):
@@ -73,7 +75,8 @@ class StatusStoreReader:
     def job(self, job_id: int) -> dict[str, Any] | None:
         """One job as the REST API's ``JobData``, or None when Spark no longer retains it."""
         try:
-            return self.to_python(self._store.job(int(job_id)))
+            job: dict[str, Any] = self.to_python(self._store.job(int(job_id)))
+            return job
         except Exception as error:
             if "NoSuchElementException" in str(error):
                 return None
@@ -81,7 +84,7 @@ class StatusStoreReader:
 
     def stage_attempts(self, stage_id: int) -> list[dict[str, Any]]:
         """Every attempt of one stage as the REST API's ``StageData`` (no task details)."""
-        empty_quantiles = self._sc._gateway.new_array(self._jvm.double, 0)  # type: ignore[attr-defined]
+        empty_quantiles = gateway_of(self._sc).new_array(self._jvm.double, 0)
         try:
             seq = self._store.stageData(
                 int(stage_id), False, self._jvm.java.util.ArrayList(), False, empty_quantiles

@@ -9,7 +9,7 @@ MIB = 1024 * 1024
 ADVISORY_BYTES = 128 * MIB  # our tuned advisory partition size (the AWS guide's ~128 MB)
 
 
-def _skew(finding: dict) -> dict[str, Any]:
+def _skew(finding: dict[str, Any]) -> dict[str, Any]:
     return {
         "config": {
             "spark.sql.adaptive.enabled": "true",
@@ -27,7 +27,7 @@ def _skew(finding: dict) -> dict[str, Any]:
     }
 
 
-def _spill(finding: dict) -> dict[str, Any]:
+def _spill(finding: dict[str, Any]) -> dict[str, Any]:
     numbers = finding["numbers"]
     partitions = max(1, math.ceil((numbers["shuffle_read_bytes"] or 0) / (ADVISORY_BYTES / 2)))
     return {
@@ -41,7 +41,7 @@ def _spill(finding: dict) -> dict[str, Any]:
     }
 
 
-def _small_tasks(finding: dict) -> dict[str, Any]:
+def _small_tasks(finding: dict[str, Any]) -> dict[str, Any]:
     return {
         "config": {
             "spark.sql.shuffle.partitions": str(finding["numbers"]["suggested_tasks"]),
@@ -53,7 +53,7 @@ def _small_tasks(finding: dict) -> dict[str, Any]:
     }
 
 
-def _large_shuffle(finding: dict) -> dict[str, Any]:
+def _large_shuffle(finding: dict[str, Any]) -> dict[str, Any]:
     numbers = finding["numbers"]
     total = max(numbers["shuffle_read_bytes"], numbers["shuffle_write_bytes"])
     return {
@@ -70,7 +70,7 @@ def _large_shuffle(finding: dict) -> dict[str, Any]:
     }
 
 
-def _idle_cores(finding: dict) -> dict[str, Any]:
+def _idle_cores(finding: dict[str, Any]) -> dict[str, Any]:
     return {
         "config": {
             "spark.dynamicAllocation.enabled": "true",
@@ -82,7 +82,7 @@ def _idle_cores(finding: dict) -> dict[str, Any]:
     }
 
 
-def _small_files(finding: dict) -> dict[str, Any]:
+def _small_files(finding: dict[str, Any]) -> dict[str, Any]:
     if finding["numbers"]["direction"] == "read":
         return {
             "config": {
@@ -112,7 +112,7 @@ _BUILDERS = {
 }
 
 
-def suggest_for(findings: list[dict]) -> list[dict[str, Any]]:
+def suggest_for(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One suggestion per finding, carrying the finding's code and stage."""
     suggestions = []
     for finding in findings:

@@ -60,7 +60,9 @@ def user_numeric_feature_names(value_col: str, prefix: str = "user_") -> list[st
 
 def _as_of_column(df: DataFrame, time_col: str, as_of: AsOf) -> Column:
     if as_of is None:
-        latest = df.agg(F.max(col(time_col).cast("timestamp"))).first()[0]
+        # An aggregate without grouping always has one row.
+        row = df.agg(F.max(col(time_col).cast("timestamp"))).first()
+        latest = row[0] if row is not None else None
         if latest is None:
             raise FeatureInputError(f"user_features: time_col '{time_col}' has no non-null values")
         return F.lit(latest).cast("timestamp")

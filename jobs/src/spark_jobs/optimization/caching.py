@@ -10,7 +10,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from spark_jobs.optimization.plan_stats import estimated_size_bytes, free_storage_memory_bytes
 
-_LEVELS = {
+_LEVELS: dict[str, StorageLevel] = {
     name: getattr(StorageLevel, name)
     for name in (
         "MEMORY_ONLY",
@@ -163,7 +163,7 @@ class SparkCacheManager:
         entry.level = level
 
     def _cached_rdd_id(self, df: DataFrame) -> Optional[int]:
-        cache_manager = self.spark._jsparkSession.sharedState().cacheManager()  # type: ignore[attr-defined]
+        cache_manager = self.spark._jsparkSession.sharedState().cacheManager()
         cached = cache_manager.lookupCachedData(df._jdf)
         if not cached.isDefined():
             return None
@@ -171,7 +171,7 @@ class SparkCacheManager:
 
     def _rdd_storage(self) -> dict[int, dict[str, int]]:
         storage = {}
-        for info in self.spark.sparkContext._jsc.sc().getRDDStorageInfo():  # type: ignore[attr-defined]
+        for info in self.spark.sparkContext._jsc.sc().getRDDStorageInfo():
             storage[int(info.id())] = {
                 "memory_bytes": int(info.memSize()),
                 "disk_bytes": int(info.diskSize()),

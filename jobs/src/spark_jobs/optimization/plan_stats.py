@@ -20,7 +20,7 @@ def free_storage_memory_bytes(spark: SparkSession) -> int:
     From Spark's block manager status: max storage memory minus what cached blocks use now. The
     driver's block manager only caches data in local mode, so it is left out when executors exist.
     """
-    jsc = spark.sparkContext._jsc.sc()  # type: ignore[attr-defined]
+    jsc = spark.sparkContext._jsc.sc()
     driver = jsc.env().blockManager().blockManagerId().hostPort()
     remaining: dict[str, int] = {}
     iterator = jsc.getExecutorMemoryStatus().iterator()

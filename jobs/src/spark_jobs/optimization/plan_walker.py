@@ -47,7 +47,9 @@ def split_top_level(text: str) -> list[str]:
     body = text.strip()
     if body.startswith("[") and body.endswith("]"):
         body = body[1:-1]
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    depth = 0
+    current: list[str] = []
     for char in body:
         if char in "([{":
             depth += 1

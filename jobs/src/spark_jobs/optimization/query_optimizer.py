@@ -23,7 +23,7 @@ JOIN_STRATEGIES = {
 # Operators that pass rows through unchanged on the way from a Filter down to its scan.
 _PASS_THROUGH = ("ProjectExec", "ColumnarToRowExec", "WholeStageCodegenExec", "InputAdapter")
 _FILTER_OPS = {"=": "__eq__", "!=": "__ne__", "<": "__lt__", "<=": "__le__", ">": "__gt__", ">=": "__ge__"}
-FilterSpec = Union[Column, str, tuple]
+FilterSpec = Union[Column, str, tuple[Any, ...]]
 
 
 class QueryOptimizer:
@@ -86,6 +86,8 @@ class QueryOptimizer:
             "right": ("left",),
             "right_outer": ("left",),
         }
+        # DataFrame.join takes a name, a list of names or a Column.
+        on = list(on) if not isinstance(on, (str, Column)) else on
         candidates = [s for s in buildable.get(how, ("right",)) if sizes[s] <= self.broadcast_candidate_bytes]
         if candidates:
             side = min(candidates, key=lambda s: sizes[s])
@@ -139,7 +141,8 @@ class QueryOptimizer:
         if op not in _FILTER_OPS:
             allowed = [*_FILTER_OPS, "in", "is_null", "not_null"]
             raise ValueError(f"push_filters: op {op!r} in {spec!r} is not allowed; allowed: {allowed}")
-        return getattr(target, _FILTER_OPS[op])(F.lit(spec[2]))
+        compared: Column = getattr(target, _FILTER_OPS[op])(F.lit(spec[2]))
+        return compared
 
     @staticmethod
     def _scan(node: PlanNode) -> dict[str, Any]:

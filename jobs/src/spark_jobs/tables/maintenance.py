@@ -18,6 +18,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from spark_jobs import versioned
+from spark_jobs.jvm import jvm_of
 from spark_jobs.tables import writes
 from spark_jobs.tables.errors import TableInputError
 from spark_jobs.tables.formats import TableRef, read
@@ -146,7 +147,7 @@ def vacuum(
 
 def data_files(spark: SparkSession, uri: str) -> set[str]:
     """The data files below a table directory (not its log, metadata, or hidden files)."""
-    jvm = spark.sparkContext._jvm
+    jvm = jvm_of(spark.sparkContext)
     path = jvm.org.apache.hadoop.fs.Path(uri)
     fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
     out: set[str] = set()

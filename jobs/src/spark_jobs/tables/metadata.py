@@ -7,12 +7,13 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 
 from spark_jobs import versioned
+from spark_jobs.jvm import jvm_of
 from spark_jobs.tables.formats import TableRef, read
 
 
 def file_sizes(spark: SparkSession, uris: list[str]) -> list[int]:
     """Sizes in bytes of the files ``uris`` (through the session's Hadoop FileSystem)."""
-    jvm = spark.sparkContext._jvm
+    jvm = jvm_of(spark.sparkContext)
     conf = spark.sparkContext._jsc.hadoopConfiguration()
     out = []
     for uri in uris:
