@@ -1,124 +1,56 @@
 import { ArnFormat, CfnTag, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as emrs from 'aws-cdk-lib/aws-emrserverless';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { workerConfiguration } from './capacity';
-import { describeCapacity, executorsWithinCapacity } from '../config/emr-serverless-rules';
+import { EmrServerlessApplicationBase, IEmrServerlessApplication } from './application-base';
+import {
+  CloudWatchLogsOptions, CloudWatchLogType, EmrServerlessArchitecture, InitialCapacity, InteractiveOptions,
+  MaximumCapacity, S3LogsOptions,
+} from './application-options';
+import { capacityReason, resolveMaximumCapacity, workerConfiguration } from './capacity';
+import { executorsWithinCapacity } from '../config/emr-serverless-rules';
 import { invalidValue } from '../config/errors';
 import { DEFAULT_EMR_RELEASE, EmrRelease, resolveEmrRelease } from '../config/releases';
 import { SparkConfiguration } from '../config/spark-configuration';
 import { DeploymentTarget, WorkerShape } from '../config/types';
 
-/** CPU architecture of the application's workers. */
-export enum EmrServerlessArchitecture {
-  /** AWS Graviton (arm64): about 20% cheaper per vCPU-hour than x86 for the same worker size. */
-  ARM64 = 'ARM64',
-  /** x86_64. */
-  X86_64 = 'X86_64',
-}
-
-/** A log stream EMR Serverless can ship to CloudWatch for Spark drivers and executors. */
-export enum CloudWatchLogType {
-  /** The container's standard output. */
-  STDOUT = 'STDOUT',
-  /** The container's standard error (Spark's log4j output). */
-  STDERR = 'STDERR',
-}
-
-/** Total resources an application may hold at once: no new worker starts beyond them. */
-export interface MaximumCapacity {
-  /** vCPU in total. */
-  readonly cpu: number;
-  /** Memory in total, GB. */
-  readonly memoryGb: number;
+/** Attributes of an EMR Serverless application created elsewhere, for `EmrServerlessApplication.fromApplicationAttributes`. */
+export interface EmrServerlessApplicationAttributes {
+  /** The application's ID. */
+  readonly applicationId: string;
+  /** Its release label: jobs are tuned and checked for it. */
+  readonly releaseLabel: string;
   /**
-   * Disk in total, GB.
-   * @default - not capped
+   * Its architecture.
+   * @default EmrServerlessArchitecture.ARM64
    */
-  readonly diskGb?: number;
-}
-
-/** Pre-initialized workers, kept warm while the application is started (they bill while idle). */
-export interface InitialCapacity {
+  readonly architecture?: EmrServerlessArchitecture;
   /**
-   * Pre-initialized driver workers (of the application's driver shape).
-   * @default 0
+   * The executor shape jobs get by default.
+   * @default - 4 vCPU, 16 GB
    */
-  readonly driverWorkers?: number;
+  readonly executorShape?: WorkerShape;
   /**
-   * Pre-initialized executor workers (of the application's executor shape).
-   * @default 0
+   * The driver shape jobs get by default.
+   * @default - the executor shape capped at 4 vCPU / 16 GB
    */
-  readonly executorWorkers?: number;
-}
-
-/** Where EMR Serverless writes job logs in S3. */
-export interface S3LogsOptions {
-  /** The log bucket. */
-  readonly bucket: s3.IBucket;
+  readonly driverShape?: WorkerShape;
   /**
-   * Key prefix, without leading or trailing slashes.
-   * @default 'emr-serverless-logs'
+   * Its maximum capacity, to bound jobs at synth time.
+   * @default - not known: not checked
    */
-  readonly prefix?: string;
+  readonly maximumCapacity?: MaximumCapacity;
   /**
-   * KMS key EMR Serverless encrypts the logs with.
-   * @default - the bucket's default encryption
+   * Where it writes S3 logs, granted to runtime roles for writing and sent with every run.
+   * @default - no S3 logs
    */
-  readonly encryptionKey?: kms.IKey;
-}
-
-/** CloudWatch Logs delivery of driver and executor logs. */
-export interface CloudWatchLogsOptions {
+  readonly s3Logs?: S3LogsOptions;
   /**
-   * The log group.
-   * @default - EMR Serverless's own `/aws/emr-serverless` group
+   * Where it writes CloudWatch logs, granted to runtime roles for writing.
+   * @default - no CloudWatch logs
    */
-  readonly logGroup?: logs.ILogGroup;
-  /**
-   * Prefix of the log stream names.
-   * @default - none
-   */
-  readonly streamPrefix?: string;
-  /**
-   * KMS key to encrypt the logs with.
-   * @default - the log group's encryption
-   */
-  readonly encryptionKey?: kms.IKey;
-  /**
-   * Driver log types to ship.
-   * @default [STDOUT, STDERR]
-   */
-  readonly driverLogTypes?: CloudWatchLogType[];
-  /**
-   * Executor log types to ship.
-   * @default [STDERR]
-   */
-  readonly executorLogTypes?: CloudWatchLogType[];
-}
-
-/** Interactive use of the application. */
-export interface InteractiveOptions {
-  /**
-   * An Apache Livy endpoint.
-   * @default false
-   */
-  readonly livyEndpoint?: boolean;
-  /**
-   * EMR Studio notebooks.
-   * @default false
-   */
-  readonly studio?: boolean;
-  /**
-   * Interactive sessions.
-   * @default false
-   */
-  readonly sessions?: boolean;
+  readonly cloudWatchLogs?: CloudWatchLogsOptions;
 }
 
 /** Properties for `EmrServerlessApplication`. */
@@ -282,8 +214,6 @@ const LOG_PREFIX_PATTERN = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
 const TAG_PATTERN = /^[A-Za-z0-9 /_.:=+@-]*$/;
 const DEFAULT_EXECUTOR: WorkerShape = { cpu: 4, memoryGb: 16 };
 const DEFAULT_MAX_EXECUTORS = 20;
-/** EMR Serverless's default CloudWatch log group. */
-export const EMR_SERVERLESS_DEFAULT_LOG_GROUP = '/aws/emr-serverless';
 
 /**
  * An EMR Serverless Spark application with typed props, spark-defaults tuned by the configuration model,
@@ -297,7 +227,15 @@ export const EMR_SERVERLESS_DEFAULT_LOG_GROUP = '/aws/emr-serverless';
  *   s3Logs: { bucket: logBucket },
  * });
  */
-export class EmrServerlessApplication extends Construct {
+export class EmrServerlessApplication extends EmrServerlessApplicationBase implements IEmrServerlessApplication {
+  /**
+   * An application another stack or team owns: jobs tune for its release and shapes and grant on its ARN;
+   * its log locations, when given, are granted for writing to runtime roles.
+   */
+  public static fromApplicationAttributes(scope: Construct, id: string, attrs: EmrServerlessApplicationAttributes): IEmrServerlessApplication {
+    return new ImportedEmrServerlessApplication(scope, id, attrs);
+  }
+
   /** The application's ID. */
   public readonly applicationId: string;
   /** The application's ARN (`arn:<partition>:emr-serverless:<region>:<account>:/applications/<id>`). */
@@ -315,7 +253,11 @@ export class EmrServerlessApplication extends Construct {
   /** The tuned application-level configuration (rendered as spark-defaults). */
   public readonly configuration: SparkConfiguration;
   /** The maximum capacity applied. */
-  public readonly maximumCapacity: MaximumCapacity;
+  /**
+   * The maximum capacity applied (always set on an application created here).
+   * @default - the driver plus `maxExecutors` executors
+   */
+  public readonly maximumCapacity?: MaximumCapacity;
   /**
    * The pre-initialized workers, when configured (jobs use them only when their shapes match).
    * @default - none
@@ -333,9 +275,8 @@ export class EmrServerlessApplication extends Construct {
   /** The L1 resource. */
   public readonly cfnApplication: emrs.CfnApplication;
 
-  private readonly s3Logs?: S3LogsOptions;
-  private readonly cloudWatchLogs?: CloudWatchLogsOptions;
-  private failedRunsRule?: events.Rule;
+  protected readonly s3Logs?: S3LogsOptions;
+  protected readonly cloudWatchLogs?: CloudWatchLogsOptions;
 
   public constructor(scope: Construct, id: string, props: EmrServerlessApplicationProps = {}) {
     super(scope, id);
@@ -363,14 +304,15 @@ export class EmrServerlessApplication extends Construct {
       cpu: tuned.driver.cpu,
       memoryGb: tuned.driver.containerMiB / 1024,
     };
-    this.maximumCapacity = resolveMaximumCapacity(props.maximumCapacity, this.driverShape, this.executorShape, maxExecutors, props.initialCapacity);
+    const capacity = resolveMaximumCapacity(props.maximumCapacity, this.driverShape, this.executorShape, maxExecutors, props.initialCapacity);
+    this.maximumCapacity = capacity;
     this.initialCapacity = props.initialCapacity;
     // A given maximumCapacity bounds the spark-defaults' cap (rule maximum-capacity): a default cap is lowered
     // to what fits, an explicit one that does not fit fails.
-    const fit = props.maximumCapacity ? executorsWithinCapacity(this.maximumCapacity, this.driverShape, this.executorShape) : undefined;
+    const fit = props.maximumCapacity ? executorsWithinCapacity(capacity, this.driverShape, this.executorShape) : undefined;
     this.configuration = fit === undefined
       ? tuned
-      : tuned.withExecutorCapacity(fit, capacityReason(this.maximumCapacity, fit, this.driverShape, this.executorShape));
+      : tuned.withExecutorCapacity(fit, capacityReason(capacity, fit, this.driverShape, this.executorShape));
     const idleMinutes = wholeMinutes('idleTimeout', props.idleTimeout ?? Duration.minutes(15), 1, 10080);
     this.validateFeatures(props);
 
@@ -394,9 +336,9 @@ export class EmrServerlessApplication extends Construct {
       runtimeConfiguration: [this.configuration.toEmrSparkDefaults()],
       initialCapacity: this.renderInitialCapacity(props.initialCapacity),
       maximumCapacity: {
-        cpu: `${this.maximumCapacity.cpu} vCPU`,
-        memory: `${this.maximumCapacity.memoryGb} GB`,
-        disk: this.maximumCapacity.diskGb === undefined ? undefined : `${this.maximumCapacity.diskGb} GB`,
+        cpu: `${capacity.cpu} vCPU`,
+        memory: `${capacity.memoryGb} GB`,
+        disk: capacity.diskGb === undefined ? undefined : `${capacity.diskGb} GB`,
       },
       autoStartConfiguration: { enabled: props.autoStart ?? true },
       autoStopConfiguration: (props.autoStop ?? true)
@@ -421,70 +363,6 @@ export class EmrServerlessApplication extends Construct {
     this.cfnApplication.applyRemovalPolicy(removalPolicy);
     this.applicationId = this.cfnApplication.attrApplicationId;
     this.applicationArn = this.cfnApplication.attrArn;
-  }
-
-  /** ARN pattern of this application's job runs. */
-  public get jobRunsArn(): string {
-    return `${this.applicationArn}/jobruns/*`;
-  }
-
-  /**
-   * Grants starting runs with an execution role and following or cancelling them: `StartJobRun` on the
-   * application, `GetJobRun` and `CancelJobRun` on its runs, and `iam:PassRole` of that role to EMR Serverless only.
-   */
-  public grantStartJobRun(grantee: iam.IGrantable, executionRole: iam.IRole): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: ['emr-serverless:StartJobRun'], resourceArns: [this.applicationArn] })
-      .combine(iam.Grant.addToPrincipal({ grantee, actions: ['emr-serverless:GetJobRun', 'emr-serverless:CancelJobRun'], resourceArns: [this.jobRunsArn] }))
-      .combine(grantPassRole(grantee, executionRole));
-  }
-
-  /**
-   * Grants writing job logs where this application sends them (S3 prefix, CloudWatch log group, their KMS keys).
-   * `SparkJobExecutionRole` calls it for its application.
-   */
-  public grantLogWrite(grantee: iam.IGrantable): iam.Grant {
-    let grant = iam.Grant.drop(grantee, 'write the application\'s logs (no log location configured)');
-    const add = (g: iam.Grant | undefined) => { if (g) grant = grant.combine(g); };
-    if (this.s3Logs) {
-      const prefix = this.s3Logs.prefix ?? 'emr-serverless-logs';
-      // EMR Serverless uploads logs with the runtime role: read and put, never delete.
-      add(this.s3Logs.bucket.grantRead(grantee, `${prefix}/*`));
-      add(this.s3Logs.bucket.grantPut(grantee, `${prefix}/*`));
-      add(this.s3Logs.encryptionKey?.grantEncryptDecrypt(grantee));
-    }
-    if (this.cloudWatchLogs) {
-      const stack = Stack.of(this);
-      const groupArn = this.cloudWatchLogs.logGroup?.logGroupArn ?? stack.formatArn({
-        service: 'logs', resource: 'log-group', resourceName: `${EMR_SERVERLESS_DEFAULT_LOG_GROUP}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      });
-      add(iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['logs:DescribeLogGroups'],
-        resourceArns: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-      }));
-      add(iam.Grant.addToPrincipal({ grantee, actions: ['logs:DescribeLogStreams', 'logs:CreateLogStream', 'logs:PutLogEvents'], resourceArns: [groupArn] }));
-      add(this.cloudWatchLogs.encryptionKey?.grantEncryptDecrypt(grantee));
-    }
-    return grant;
-  }
-
-  /**
-   * One EventBridge rule for failed job runs of this application ("EMR Serverless Job Run State Change",
-   * state FAILED), created on first use and shared by every caller; `targets` are added to it.
-   */
-  public onJobRunFailed(targets: events.IRuleTarget[] = []): events.Rule {
-    if (!this.failedRunsRule) {
-      this.failedRunsRule = new events.Rule(this, 'FailedRuns', {
-        description: 'EMR Serverless job runs that ended FAILED on this application',
-        eventPattern: {
-          source: ['aws.emr-serverless'],
-          detailType: ['EMR Serverless Job Run State Change'],
-          detail: { applicationId: [this.applicationId], state: ['FAILED'] },
-        },
-      });
-    }
-    for (const t of targets) this.failedRunsRule.addTarget(t);
-    return this.failedRunsRule;
   }
 
   private validateFeatures(props: EmrServerlessApplicationProps): void {
@@ -601,16 +479,6 @@ export class EmrServerlessApplication extends Construct {
   }
 }
 
-/** iam:PassRole of one role, to EMR Serverless only. */
-export function grantPassRole(grantee: iam.IGrantable, role: iam.IRole): iam.Grant {
-  return iam.Grant.addToPrincipal({
-    grantee,
-    actions: ['iam:PassRole'],
-    resourceArns: [role.roleArn],
-    conditions: { StringEquals: { 'iam:PassedToService': 'emr-serverless.amazonaws.com' } },
-  });
-}
-
 function wholeMinutes(field: string, duration: Duration, min: number, max: number): number {
   if (Token.isUnresolved(duration.toMinutes({ integral: false }))) return duration.toMinutes();
   const minutes = duration.toMinutes({ integral: false });
@@ -620,42 +488,51 @@ function wholeMinutes(field: string, duration: Duration, min: number, max: numbe
   return minutes;
 }
 
-function resolveMaximumCapacity(given: MaximumCapacity | undefined, driver: WorkerShape, executor: WorkerShape, maxExecutors: number,
-  initial: InitialCapacity | undefined): MaximumCapacity {
-  const disk = (s: WorkerShape) => s.diskGb ?? 20;
-  const capacity = given ?? {
-    cpu: driver.cpu + maxExecutors * executor.cpu,
-    memoryGb: driver.memoryGb + maxExecutors * executor.memoryGb,
-    diskGb: disk(driver) + maxExecutors * disk(executor),
-  };
-  for (const field of ['cpu', 'memoryGb', 'diskGb'] as const) {
-    const v = capacity[field];
-    if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
-      throw invalidValue(`maximumCapacity.${field}`, v, 'expected a whole number, at least 1');
-    }
-  }
-  // The smallest useful run is one driver and one executor; pre-initialized workers must fit too.
-  const drivers = Math.max(1, initial?.driverWorkers ?? 0);
-  const executors = Math.max(1, initial?.executorWorkers ?? 0);
-  const need = {
-    cpu: drivers * driver.cpu + executors * executor.cpu,
-    memoryGb: drivers * driver.memoryGb + executors * executor.memoryGb,
-    diskGb: drivers * disk(driver) + executors * disk(executor),
-  };
-  const what = `${drivers} driver(s) of ${driver.cpu} vCPU/${driver.memoryGb} GB and ${executors} executor(s) of ${executor.cpu} vCPU/${executor.memoryGb} GB`;
-  for (const field of ['cpu', 'memoryGb', 'diskGb'] as const) {
-    const v = capacity[field];
-    if (v !== undefined && v < need[field]) {
-      throw invalidValue(`maximumCapacity.${field}`, v, `at least ${need[field]} to hold ${what}`);
-    }
-  }
-  return capacity;
-}
+class ImportedEmrServerlessApplication extends EmrServerlessApplicationBase implements IEmrServerlessApplication {
+  public readonly applicationId: string;
+  public readonly applicationArn: string;
+  public readonly releaseLabel: string;
+  public readonly architecture: EmrServerlessArchitecture;
+  public readonly executorShape: WorkerShape;
+  public readonly driverShape: WorkerShape;
+  public readonly maximumCapacity?: MaximumCapacity;
+  public readonly initialCapacity?: InitialCapacity;
+  public readonly logUri?: string;
+  public readonly logEncryptionKeyArn?: string;
+  protected readonly s3Logs?: S3LogsOptions;
+  protected readonly cloudWatchLogs?: CloudWatchLogsOptions;
 
-/** Why an application's maximumCapacity holds `fit` executors, for reasons and errors. */
-export function capacityReason(capacity: MaximumCapacity, fit: number, driver: WorkerShape, executor: WorkerShape): string {
-  return `the application's maximumCapacity (${describeCapacity(capacity)}) holds a ${driver.cpu} vCPU/${driver.memoryGb} GB driver `
-    + `and ${fit} executor(s) of ${executor.cpu} vCPU/${executor.memoryGb} GB${capacity.diskGb === undefined ? '' : ` (disks ${driver.diskGb ?? 20}/${executor.diskGb ?? 20} GB)`}`;
+  public constructor(scope: Construct, id: string, attrs: EmrServerlessApplicationAttributes) {
+    super(scope, id);
+    if (!Token.isUnresolved(attrs.applicationId) && !/^[0-9a-z]{1,64}$/.test(attrs.applicationId)) {
+      throw invalidValue('applicationId', attrs.applicationId, 'expected an EMR Serverless application id: 1-64 lowercase letters and digits');
+    }
+    resolveEmrRelease(attrs.releaseLabel, 'releaseLabel');
+    // The model validates and completes the shapes as it does for an application created here.
+    const tuned = SparkConfiguration.tune({
+      target: DeploymentTarget.EMR_SERVERLESS,
+      release: attrs.releaseLabel,
+      executor: attrs.executorShape ?? DEFAULT_EXECUTOR,
+      driver: attrs.driverShape,
+    });
+    this.applicationId = attrs.applicationId;
+    this.applicationArn = Stack.of(this).formatArn({
+      service: 'emr-serverless', resource: '/applications', resourceName: attrs.applicationId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    this.releaseLabel = attrs.releaseLabel;
+    this.architecture = attrs.architecture ?? EmrServerlessArchitecture.ARM64;
+    this.executorShape = tuned.props.executor;
+    this.driverShape = tuned.props.driver ?? { cpu: tuned.driver.cpu, memoryGb: tuned.driver.containerMiB / 1024 };
+    this.maximumCapacity = attrs.maximumCapacity;
+    this.s3Logs = attrs.s3Logs;
+    this.cloudWatchLogs = attrs.cloudWatchLogs;
+    const prefix = attrs.s3Logs?.prefix ?? 'emr-serverless-logs';
+    if (attrs.s3Logs && !LOG_PREFIX_PATTERN.test(prefix)) {
+      throw invalidValue('s3Logs.prefix', prefix, 'expected an S3 key prefix without leading or trailing slashes');
+    }
+    this.logUri = attrs.s3Logs ? `s3://${attrs.s3Logs.bucket.bucketName}/${prefix}/` : undefined;
+    this.logEncryptionKeyArn = attrs.s3Logs?.encryptionKey?.keyArn;
+  }
 }
 
 function renderTags(tags: { [key: string]: string } | undefined): CfnTag[] | undefined {

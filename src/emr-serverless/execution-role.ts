@@ -2,7 +2,7 @@ import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { EmrServerlessApplication } from './application';
+import { IEmrServerlessApplication } from './application-base';
 import { suppressFindings } from '../artifacts/cdk-nag-metadata';
 import { IJobArtifact } from '../artifacts/versioned-job-artifact';
 import { invalidValue } from '../config/errors';
@@ -19,7 +19,7 @@ export interface SparkJobExecutionRoleProps {
    * granted for writing.
    * @default - any application of this account and region may use the role
    */
-  readonly application?: EmrServerlessApplication;
+  readonly application?: IEmrServerlessApplication;
   /**
    * Job code the role reads.
    * @default - none (call `grantArtifactRead` later)
@@ -160,7 +160,7 @@ export class SparkJobExecutionRole extends Construct implements iam.IGrantable {
       id: 'AwsSolutions-IAM5',
       reason: 'wildcards are the object keys under the granted S3 prefixes (<prefix>/*), CDK bucket-grant action groups '
         + '(s3:GetObject*, s3:List*, s3:DeleteObject*, s3:Abort*), tables of the granted Glue databases (table/<db>/*) and '
-        + 'log streams of the job log group (:*)',
+        + 'log streams of the job log group (:*); logs:DescribeLogGroups supports no resource-level permission (Resource *)',
     }]);
   }
 

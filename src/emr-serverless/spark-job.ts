@@ -7,7 +7,8 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { capacityReason, EmrServerlessApplication } from './application';
+import { IEmrServerlessApplication } from './application-base';
+import { capacityReason } from './capacity';
 import { SparkJobExecutionRole } from './execution-role';
 import { registerJobOutput } from './job-outputs';
 import { suppressFindings } from '../artifacts/cdk-nag-metadata';
@@ -39,7 +40,7 @@ export interface EmrServerlessSparkJobProps {
   /** The target-neutral job definition. */
   readonly definition: SparkJobDefinition;
   /** The application the job runs on. */
-  readonly application: EmrServerlessApplication;
+  readonly application: IEmrServerlessApplication;
   /** The runtime role. The job grants it read access to its code's prefix. */
   readonly executionRole: SparkJobExecutionRole;
   /**
@@ -104,7 +105,7 @@ export class EmrServerlessSparkJob extends Construct {
   /** The job definition. */
   public readonly definition: SparkJobDefinition;
   /** The application. */
-  public readonly application: EmrServerlessApplication;
+  public readonly application: IEmrServerlessApplication;
   /** The runtime role. */
   public readonly executionRole: SparkJobExecutionRole;
   /** The tuned configuration for this job on this application. */
@@ -290,9 +291,11 @@ export class EmrServerlessSparkJob extends Construct {
           + `(rule '${rule.id}': ${rule.sources.join(', ')})`);
       }
     }
-    const fit = executorsWithinCapacity(app.maximumCapacity, driver, executor);
-    if (fit === undefined) return tuned;
-    const reason = capacityReason(app.maximumCapacity, fit, driver, executor);
+    // An imported application may not say its capacity: then the service bounds the run.
+    const capacity = app.maximumCapacity;
+    const fit = capacity && executorsWithinCapacity(capacity, driver, executor);
+    if (capacity === undefined || fit === undefined) return tuned;
+    const reason = capacityReason(capacity, fit, driver, executor);
     try {
       return tuned.withExecutorCapacity(fit, reason);
     } catch (err) {

@@ -6,8 +6,13 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { bucket, newStack } from './fixtures';
+import { JobCode } from '../../src/artifacts/job-code';
 import { DiskType } from '../../src/config/types';
-import { CloudWatchLogType, EmrServerlessApplication, EmrServerlessApplicationProps, EmrServerlessArchitecture } from '../../src/emr-serverless/application';
+import { EmrServerlessApplication, EmrServerlessApplicationProps } from '../../src/emr-serverless/application';
+import { CloudWatchLogType, EmrServerlessArchitecture } from '../../src/emr-serverless/application-options';
+import { SparkJobExecutionRole } from '../../src/emr-serverless/execution-role';
+import { EmrServerlessSparkJob } from '../../src/emr-serverless/spark-job';
+import { SparkJobDefinition } from '../../src/job/spark-job-definition';
 
 function synthApp(props: EmrServerlessApplicationProps = {}) {
   const { stack } = newStack();
@@ -233,5 +238,46 @@ describe('grants return one iam.Grant holding every statement they add', () => {
     const bare = new EmrServerlessApplication(stack, 'Bare');
     const none = bare.grantLogWrite(new iam.Role(stack, 'Other', { assumedBy: new iam.AccountRootPrincipal() }));
     expect(none.principalStatements).toEqual([]);
+  });
+});
+
+describe('EmrServerlessApplication.fromApplicationAttributes', () => {
+  test('a job runs on an application another team owns: tuned for its release and shapes, grants on its ARN, its logs written', () => {
+    // GIVEN an application owned elsewhere, and a job of ours on it
+    const { stack } = newStack();
+    const logBucket = bucket(stack, 'their-logs');
+    const app = EmrServerlessApplication.fromApplicationAttributes(stack, 'Theirs', {
+      applicationId: '00theirapp',
+      releaseLabel: 'emr-7.12.0',
+      executorShape: { cpu: 8, memoryGb: 32 },
+      maximumCapacity: { cpu: 40, memoryGb: 160 },
+      s3Logs: { bucket: logBucket, prefix: 'spark' },
+    });
+    const code = JobCode.fromBucket({ bucketName: 'code-bucket', prefix: 'code/1', entryPoints: { features: 'features.py' } });
+    const executionRole = new SparkJobExecutionRole(stack, 'Runtime', { application: app });
+    const job = new EmrServerlessSparkJob(stack, 'Features', {
+      definition: new SparkJobDefinition({ name: 'features', code, entryPoint: 'features' }), application: app, executionRole,
+    });
+    const submitter = new iam.Role(stack, 'Submitter', { assumedBy: new iam.AccountRootPrincipal() });
+    job.grantStartRun(submitter);
+
+    // THEN the contract targets it, the job is bounded by its capacity (a 4 vCPU driver + 4 executors of 8 vCPU fit in 40),
+    expect(job.runContract()).toMatchObject({ applicationId: '00theirapp', logUri: 's3://their-logs/spark/', releaseLabel: 'emr-7.12.0' });
+    expect(job.sparkSubmitParameters).toContain('--conf spark.executor.cores=8');
+    expect(job.sparkSubmitParameters).toContain('--conf spark.dynamicAllocation.maxExecutors=4');
+    // grants name its ARN, and the runtime role may write its logs
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EMRServerless::Application', 0);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).map((p: any) => JSON.stringify(stack.resolve(p.Properties.PolicyDocument)));
+    expect(policies.some(p => p.includes('emr-serverless:StartJobRun') && p.includes(':/applications/00theirapp'))).toBe(true);
+    expect(policies.some(p => p.includes('s3:PutObject') && p.includes('their-logs/spark/*'))).toBe(true);
+  });
+
+  test('fails naming the attribute', () => {
+    const { stack } = newStack();
+    expect(() => EmrServerlessApplication.fromApplicationAttributes(stack, 'A', { applicationId: 'App_1', releaseLabel: 'emr-7.12.0' }))
+      .toThrow(/applicationId: 'App_1' is not valid/);
+    expect(() => EmrServerlessApplication.fromApplicationAttributes(stack, 'B', { applicationId: '00app', releaseLabel: 'emr-9.9.9' }))
+      .toThrow(/releaseLabel: 'emr-9.9.9' is not valid/);
   });
 });

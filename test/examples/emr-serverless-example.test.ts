@@ -6,6 +6,7 @@ import { buildExampleApp } from '../../examples/emr-serverless/app';
 import { EmrServerlessSparkJob } from '../../src/emr-serverless';
 import { venvBin } from '../artifacts/python';
 import { confOf, refusalOf } from '../support/emr-serverless-service-rules';
+import { unacceptedIamFindings } from '../support/iam-lint';
 
 // cfn-lint checks CDK emits itself and we cannot change, each with the reason it is accepted.
 const ACCEPTED_CFN_LINT = {
@@ -67,6 +68,11 @@ describe('examples/emr-serverless', () => {
     }
   });
 
+  test('parliament: every IAM policy of every synthesized template, no finding but the accepted kinds (test/support/iam-lint.ts)', () => {
+    const findings = unacceptedIamFindings(assembly.stacks.map(st => st.template));
+    expect(findings).toEqual([]);
+  });
+
   test('cfn-lint passes on every synthesized template', () => {
     const cfnLint = venvBin('cfn-lint');
     expect(templates.length).toBeGreaterThan(0);
@@ -93,7 +99,7 @@ describe('examples/emr-serverless', () => {
       const conf = confOf(job.sparkSubmitParameters);
       // The test's own reading of the service's checks (emr-7.12.0).
       expect(refusalOf(conf, [7, 12])).toBeUndefined();
-      const cap = job.application.maximumCapacity;
+      const cap = job.application.maximumCapacity!;
       const max = Number(conf['spark.dynamicAllocation.maxExecutors']);
       const executor = job.configuration.props.executor;
       const driver = { cpu: job.configuration.driver.cpu, memoryGb: job.configuration.driver.containerMiB / 1024 };
@@ -103,7 +109,7 @@ describe('examples/emr-serverless', () => {
     }
     // The features job (50 GB, 4 vCPU executors) would want 25 executors; the 84 vCPU application holds 20.
     const features = jobs.find(j => j.definition.name === 'features')!;
-    expect(features.application.maximumCapacity.cpu).toBe(84);
+    expect(features.application.maximumCapacity?.cpu).toBe(84);
     expect(confOf(features.sparkSubmitParameters)['spark.dynamicAllocation.maxExecutors']).toBe('20');
     expect(features.configuration.reasons()['spark.dynamicAllocation.maxExecutors']).toMatch(/^25 by the input, lowered to the 20 that fit: the application's maximumCapacity \(84 vCPU/);
   });
