@@ -1,7 +1,7 @@
 /**
  * The main job, driven by scripts/demo.sh: sample data, the versioned artifact, both example apps
- * synthesized, then the feature pipeline, the validation (PSI between two time periods) and the
- * metrics on local Spark with the configuration the EMR Serverless construct rendered. Everything
+ * synthesized, then the feature pipeline, the ML training data, the validation (PSI between two time
+ * periods) and the metrics on local Spark with the configuration the EMR Serverless construct rendered. Everything
  * lands in out/demo/, with out/demo/summary.json.
  *
  *   npx ts-node --transpile-only -P test/tsconfig.json scripts/demo/main.ts [--rows N] [--seed S] [--spark-line 3.5|4.0]
@@ -19,7 +19,7 @@ import { findRepoRoot, localSparkEnvironment, LocalSparkEnvironment } from '../.
 import { runLocal } from '../../src/local/local-runner';
 import { LocalSparkDefaults } from '../../src/local/local-spark-defaults';
 
-const STEPS = 8;
+const STEPS = 9;
 const root = findRepoRoot(__dirname);
 const outDir = path.join(root, 'out', 'demo');
 const lake = path.join(outDir, 'lake');
@@ -141,6 +141,7 @@ async function main(): Promise<void> {
 
   const features = findJob(synthesized.emrJobs, 'features');
   const validate = findJob(synthesized.emrJobs, 'validate');
+  const trainingData = findJob(synthesized.emrJobs, 'training-data');
   const line = options.sparkLine ?? resolveEmrRelease(features.sparkVersion!).sparkLine;
   const env = localSparkEnvironment(line);
 
@@ -154,6 +155,7 @@ async function main(): Promise<void> {
   const bucketRoot = (_scheme: string, bucket: string) => path.join(lake, bucket);
   const featuresLocal = localizeJob(features, artifact, bucketRoot);
   const validateLocal = localizeJob(validate, artifact, bucketRoot);
+  const trainingLocal = localizeJob(trainingData, artifact, bucketRoot);
   const current = argument(featuresLocal.arguments, '--input');
   const reference = argument(validateLocal.arguments, '--reference');
   const referenceInput = current.replace(/\/?$/, '-reference/');
@@ -213,6 +215,21 @@ async function main(): Promise<void> {
   const produced = featuresOut.columns.filter((c: string) => !sample.second.columns.includes(c));
   info(`${featuresOut.rows} rows, ${produced.length} features: ${produced.join(', ')}`);
 
+  // Training data from the same raw transactions: whole users split by a hash of key and seed, fills and
+  // scaler fitted on the training users only; the job prints its summary and writes it next to the data.
+  const mlTraining = await step('ML training data: window and user features, user split, fills and scaler fitted on train', async () => {
+    await runJob('training-data', trainingData, trainingLocal.arguments, trainingLocal.entryPoint, trainingLocal.pyFiles);
+    const doc = JSON.parse(fs.readFileSync(path.join(currentVersionDir(argument(trainingLocal.arguments, '--output')), '_summary.json'), 'utf8'));
+    for (const [side, s] of Object.entries<any>(doc.splits)) {
+      const labels = Object.entries<number>(s.label_share).map(([k, v]) => `${k}: ${(v * 100).toFixed(1)} %`).join(', ');
+      info(`${side.padEnd(5)} ${s.rows} rows, ${s.users} users; labels ${labels}`);
+    }
+    info(`realized test fraction ${(doc.realized_test_fraction.users * 100).toFixed(1)} % of users, ${(doc.realized_test_fraction.rows * 100).toFixed(1)} % of rows (requested ${doc.requested_test_fraction * 100} %)`);
+    info(`${doc.features.length} features (scaled with the training mean and std): ${doc.features.join(', ')}`);
+    info(`version ${doc.version}: rows, _pipeline/ (PipelineModel), _missing_values.json, _summary.json`);
+    return doc;
+  });
+
   await step('Validation: PSI of every feature between the two periods', async () => {
     await runJob('validate', validate, validateLocal.arguments, validateLocal.entryPoint, validateLocal.pyFiles);
   });
@@ -236,7 +253,13 @@ async function main(): Promise<void> {
     sparkVersion: env.sparkVersion,
     sparkLine: env.sparkLine,
     rowsIn: { reference: sample.first.rows, current: sample.second.rows, total: sample.first.rows + sample.second.rows },
-    rowsOut: { features: featuresOut.rows },
+    rowsOut: { features: featuresOut.rows, trainingData: Object.values<any>(mlTraining.splits).reduce((n, s) => n + s.rows, 0) },
+    trainingData: {
+      splits: mlTraining.splits,
+      realizedTestFraction: mlTraining.realized_test_fraction,
+      features: mlTraining.features,
+      version: mlTraining.version,
+    },
     featuresProduced: produced,
     encoders: {
       fittedOn: 'reference period',
@@ -264,9 +287,10 @@ async function main(): Promise<void> {
       featuresReference: path.relative(root, reference),
       featuresTraining: path.relative(root, training),
       validationReport: path.relative(root, reportPath),
+      trainingData: path.relative(root, argument(trainingLocal.arguments, '--output')),
       eventLogs: path.relative(root, eventLogs),
       // Each entry point writes its own metrics (jobs, stages, totals) into the version it published.
-      jobMetrics: [featuresLocal, validateLocal].map(j => path.join(currentVersionDir(argument(j.arguments, '--output')), '_metrics.json'))
+      jobMetrics: [featuresLocal, validateLocal, trainingLocal].map(j => path.join(currentVersionDir(argument(j.arguments, '--output')), '_metrics.json'))
         .filter(p => fs.existsSync(p)).map(p => path.relative(root, p)),
     },
     elapsedSeconds: Math.round((Date.now() - started) / 100) / 10,
@@ -275,6 +299,8 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     info(`rows in ${summary.rowsIn.total} (reference ${summary.rowsIn.reference}, current ${summary.rowsIn.current}), features rows out ${featuresOut.rows}`);
     info(`encoders fitted on the reference period (${summary.encoders.fittedOutput}), applied unchanged to both periods`);
+    const split = summary.trainingData.splits;
+    info(`training data: train ${split.train?.rows ?? 0} rows / ${split.train?.users ?? 0} users, test ${split.test?.rows ?? 0} rows / ${split.test?.users ?? 0} users, ${summary.trainingData.features.length} scaled features`);
     const width = Math.max(...Object.keys(psi).map(k => k.length));
     for (const [name, value] of Object.entries(psi).sort((a, b) => b[1] - a[1])) {
       const reading = value < 0.1 ? 'stable' : value <= 0.25 ? 'watch' : 'shifted';
