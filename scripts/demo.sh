@@ -8,8 +8,9 @@
 # Java 17, compiles the TypeScript library when lib/ is stale
 # (bin/spark-deploy runs it). Then (scripts/demo/main.ts): synthesizes both example apps, builds the
 # versioned job artifact, generates sample transactions (two periods), runs the feature pipeline, the
-# validation (PSI between the periods) and the metrics on local Spark with the configuration the EMR
-# Serverless construct rendered, and writes everything under out/demo/ (out/demo/summary.json).
+# ML training data (its summary printed), the validation (PSI between the periods) and the metrics on
+# local Spark with the configuration the EMR Serverless construct rendered, and writes everything under
+# out/demo/ (out/demo/summary.json).
 # Default size: 20000 generated rows (two periods of about 10000), a few minutes on 2 cores.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +23,7 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[$i]}" in
     --spark-line) spark_line=${args[$((i + 1))]:-}; i=$((i + 1)) ;;
     --spark-line=*) spark_line=${args[$i]#--spark-line=} ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) rest+=("${args[$i]}") ;;
   esac
 done
