@@ -266,3 +266,31 @@ def test_bad_input_names_the_problem(
     sdf, _ = frames
     with pytest.raises(FeatureInputError, match=message):
         make(TemporalTrendFeatures("ts", ["g"]), sdf)
+
+
+def test_a_string_time_column_is_refused_without_a_format_and_parsed_with_one(spark: SparkSession) -> None:
+    # GIVEN times whose text order ("10:00" < "9:00") is not their time order
+    stamps = ["2024-03-01 9:00", "2024-03-01 10:00", "2024-03-01 11:00", "2024-03-01 8:00"]
+    values = [1.0, 4.0, 9.0, 0.5]
+    df = spark.createDataFrame([("a", s, v) for s, v in zip(stamps, values)], "g string, t string, x double")
+    feature = TrendFeature("delta", "x")
+    # THEN without a format the string column is refused, naming it
+    with pytest.raises(
+        FeatureInputError, match="time_col 't' has type string, which would order rows as text"
+    ):
+        TemporalTrendFeatures("t", ["g"]).compute(df, [feature])
+    # WHEN a format parses it
+    out = TemporalTrendFeatures("t", ["g"], time_format="yyyy-MM-dd H:mm").compute(df, [feature])
+    # THEN rows are ordered by the parsed time, as pandas orders the parsed timestamps
+    pdf = pd.DataFrame({"t": pd.to_datetime(stamps, format="%Y-%m-%d %H:%M"), "x": values}).sort_values("t")
+    expected = dict(zip(pdf["x"], pdf["x"].diff()))
+    got = {r["x"]: r["x_delta_1"] for r in out.collect()}
+    assert got.keys() == expected.keys()
+    for x, delta in expected.items():
+        assert (got[x] is None and np.isnan(delta)) or got[x] == pytest.approx(delta)
+    # AND a value the format does not parse is an input error naming it
+    bad = df.union(spark.createDataFrame([("a", "yesterday", 2.0)], df.schema))
+    with pytest.raises(
+        FeatureInputError, match="value 'yesterday' does not parse with time_format 'yyyy-MM-dd H:mm'"
+    ):
+        TemporalTrendFeatures("t", ["g"], time_format="yyyy-MM-dd H:mm").compute(bad, [feature])
