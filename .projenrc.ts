@@ -40,7 +40,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: UpdateSnapshot.NEVER,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '/examples/.*/(cdk.out|dist)/'],
+      // test/control-plane needs the local Kubernetes control plane: `npx projen test:k8s` (part of `npm test`).
+      testPathIgnorePatterns: ['/node_modules/', '/examples/.*/(cdk.out|dist)/', '/test/control-plane/'],
       // Synthesizing stacks and running cfn-lint/cdk-nag is slow on 2 cores.
       testTimeout: 120_000,
       coverageReporters: ['text-summary', 'lcov'],
@@ -116,5 +117,19 @@ project.addTask('s3a:jars', {
 // `npm test` runs everything: jest, eslint, ruff, pytest.
 project.testTask.spawn(pyLint);
 project.testTask.spawn(pyTest);
+
+// ---- A real Kubernetes control plane (etcd, kube-apiserver, kube-scheduler, kwok) ----
+// Built once from the Go module proxy into .tools/k8s (scripts/k8s-control-plane.sh); started for the
+// test/control-plane suite and stopped after it. The unit tests keep each chart they synthesize in
+// SPARK_DEPLOY_MANIFESTS_DIR, which the suite dry-runs against the real API server.
+const k8sTest = project.addTask('test:k8s', {
+  description: 'Start the local Kubernetes control plane (building it the first time), run test/control-plane against it, stop it',
+  exec: 'bash scripts/k8s-control-plane.sh run -- npx jest --coverage=false --runInBand --testTimeout=600000 '
+    + '--testPathIgnorePatterns /node_modules/ --testMatch "<rootDir>/test/control-plane/**/*.test.ts"',
+  receiveArgs: true,
+});
+project.testTask.prependExec('rm -rf .tools/k8s/manifests');
+project.testTask.env('SPARK_DEPLOY_MANIFESTS_DIR', '.tools/k8s/manifests');
+project.testTask.spawn(k8sTest);
 
 project.synth();

@@ -8,6 +8,7 @@
  * - a security check (pod security, RBAC, credentials).
  */
 import { execFileSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -39,9 +40,24 @@ export function parseManifestsStrictly(text: string, source = 'manifest'): any[]
   return out;
 }
 
-/** Synthesizes a chart the way `cdk8s synth` writes it (YAML), then parses it back strictly. */
+/**
+ * Synthesizes a chart the way `cdk8s synth` writes it (YAML), then parses it back strictly. With
+ * SPARK_DEPLOY_MANIFESTS_DIR set (`npm test` sets it), the YAML is also kept there, one file per distinct chart,
+ * for the real API server's dry-run in test/control-plane.
+ */
 export function synthManifests(chart: Chart): any[] {
-  return parseManifestsStrictly(Yaml.stringify(...chart.toJson()), chart.node.path);
+  const text = Yaml.stringify(...chart.toJson());
+  keepForControlPlane(text);
+  return parseManifestsStrictly(text, chart.node.path);
+}
+
+function keepForControlPlane(text: string): void {
+  const dir = process.env.SPARK_DEPLOY_MANIFESTS_DIR;
+  if (!dir) return;
+  const testFile = path.basename(expect.getState().testPath ?? 'unknown', '.test.ts');
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `${testFile}-${hash}.yaml`), text);
 }
 
 // ---- CRD schemas (ajv) ---------------------------------------------------------------------------
