@@ -165,11 +165,12 @@ export function evidenceFromEventLog(text: string, source: string): RunEvidence 
           if (MEMORY_KILL.test(failure)) memoryFailedTasks += 1;
         }
         const m = event['Task Metrics'];
-        const launch = num(info['Launch Time']);
-        const finish = num(info['Finish Time']);
-        if (finish >= launch && launch > 0) intervals.push([launch, finish]);
         if (!m) break;
         const runTime = num(m['Executor Run Time']);
+        // The slot is held while the executor works on the task; the driver's Finish Time also counts fetching the
+        // result, which overlaps the next task in the same slot.
+        const launch = num(info['Launch Time']);
+        if (launch > 0) intervals.push([launch, launch + num(m['Executor Deserialize Time']) + runTime]);
         busySlotMs += runTime;
         s.times.push(runTime);
         const r = m['Shuffle Read Metrics'] ?? {};

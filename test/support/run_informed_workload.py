@@ -64,7 +64,8 @@ def _tiny(spark: SparkSession, rows: int) -> int:
 def _skew(spark: SparkSession, rows: int) -> int:
     # 70% of the left rows share key 0.
     left = spark.range(rows).select(
-        F.when(F.col("id") % 10 < 7, F.lit(0)).otherwise(F.col("id") % 1000).alias("k"), F.col("id").alias("a")
+        F.when(F.col("id") % 10 < 7, F.lit(0)).otherwise(F.col("id") % 1000).alias("k"),
+        F.col("id").alias("a"),
     )
     right = spark.range(20_000).select((F.col("id") % 1000).alias("k"), F.col("id").alias("b"))
     out = left.join(right, "k")
@@ -86,7 +87,10 @@ WORKLOADS = {"spill": _spill, "tiny": _tiny, "skew": _skew, "small-files": _smal
 def main(argv: list[str]) -> int:
     """Run one workload in its own application and print what it did."""
     if len(argv) < 2 or argv[0] not in WORKLOADS:
-        print(f"usage: run_informed_workload.py {{{','.join(WORKLOADS)}}} EVENT_LOG_DIR [key=value ...]", file=sys.stderr)
+        print(
+            f"usage: run_informed_workload.py {{{','.join(WORKLOADS)}}} EVENT_LOG_DIR [key=value ...]",
+            file=sys.stderr,
+        )
         return 2
     name, log_dir = argv[0], argv[1]
     conf = dict(pair.split("=", 1) for pair in argv[2:])
@@ -104,8 +108,15 @@ def main(argv: list[str]) -> int:
     spark.stop()
     totals = tracked["totals"]
     # Spark's own numbers (its status store, through our metrics module), independent of the event log reader.
-    spark_numbers = {k: totals[k] for k in ("memory_bytes_spilled", "disk_bytes_spilled", "executor_run_time_ms", "num_tasks")}
-    print(json.dumps({"application_id": app_id, "wall_seconds": round(wall, 3), "checksum": checksum, **spark_numbers}))
+    spark_numbers = {
+        k: totals[k]
+        for k in ("memory_bytes_spilled", "disk_bytes_spilled", "executor_run_time_ms", "num_tasks")
+    }
+    print(
+        json.dumps(
+            {"application_id": app_id, "wall_seconds": round(wall, 3), "checksum": checksum, **spark_numbers}
+        )
+    )
     return 0
 
 
