@@ -24,6 +24,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk8s@2.70.106',
     'cdk8s-plus-27@2.9.5',
     'cdk8s-cli@^2.207.0',
+    // The aws-cdk CLI, so `npx cdk synth` runs the EMR Serverless example as a user's app (test/examples).
+    'aws-cdk@2.1148.1',
     'cdk-nag@2.38.2',
     'ajv@^8.17.1',
     'yaml@^2.8.1',

@@ -114,5 +114,5 @@ export function buildExampleApp(outdir = path.join(__dirname, 'cdk.out'), contex
 }
 
 if (require.main === module) {
-  buildExampleApp().synth();
+  buildExampleApp(process.env.CDK_OUTDIR).synth();
 }

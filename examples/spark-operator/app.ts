@@ -126,5 +126,5 @@ export function buildExampleApp(outdir = path.join(__dirname, 'dist')): App {
 }
 
 if (require.main === module) {
-  buildExampleApp().synth();
+  buildExampleApp(process.env.CDK8S_OUTDIR).synth();
 }

@@ -68,6 +68,20 @@ describe('examples/emr-serverless', () => {
     }
   });
 
+  test('is a real CDK app: `npx cdk synth` in the folder (cdk.json, the aws-cdk CLI) synthesizes the same stack, cdk-nag included', () => {
+    const cliOut = fs.mkdtempSync(path.join(os.tmpdir(), 'emr-example-cli-'));
+    execFileSync('npx', ['cdk', 'synth', '--quiet', '--output', cliOut], {
+      cwd: path.join(__dirname, '..', '..', 'examples', 'emr-serverless'), stdio: 'pipe', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true' },
+    });
+    const cliTemplate = JSON.parse(fs.readFileSync(path.join(cliOut, 'SparkFeaturesOnEmrServerless.template.json'), 'utf8'));
+    const template = assembly.stacks[0].template;
+    // The CLI adds its version-reporting resource (CDKMetadata); everything else is the app's.
+    expect(Object.keys(cliTemplate.Resources).filter(k => k !== 'CDKMetadata').sort()).toEqual(Object.keys(template.Resources).sort());
+    expect(Object.keys(cliTemplate.Outputs)).toEqual(Object.keys(template.Outputs));
+    expect(fs.existsSync(path.join(cliOut, 'AwsSolutions--SparkFeaturesOnEmrServerless-NagReport.csv'))).toBe(true);
+    fs.rmSync(cliOut, { recursive: true, force: true });
+  }, 600_000);
+
   test('parliament: every IAM policy of every synthesized template, no finding but the accepted kinds (test/support/iam-lint.ts)', () => {
     const findings = unacceptedIamFindings(assembly.stacks.map(st => st.template));
     expect(findings).toEqual([]);

@@ -19,6 +19,15 @@ describe('examples/spark-operator', () => {
 
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
+  test('is a real cdk8s app: `npx cdk8s synth` in the folder (cdk8s.yaml) writes the same manifests', () => {
+    const cliOut = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-operator-cli-'));
+    execFileSync('npx', ['cdk8s', 'synth', '--output', cliOut], { cwd: path.join(__dirname, '..', '..', 'examples', 'spark-operator'), stdio: 'pipe' });
+    const cliFiles = fs.readdirSync(cliOut).filter(f => /\.ya?ml$/.test(f)).sort();
+    expect(cliFiles).toEqual(files);
+    for (const f of files) expect(fs.readFileSync(path.join(cliOut, f), 'utf8')).toBe(fs.readFileSync(path.join(outdir, f), 'utf8'));
+    fs.rmSync(cliOut, { recursive: true, force: true });
+  }, 600_000);
+
   test('writes one strictly parseable YAML file with the namespace, RBAC and the three jobs', () => {
     expect(files).toEqual(['spark-features.k8s.yaml']);
     expect(docs.map(d => d.kind)).toEqual([
