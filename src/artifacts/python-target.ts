@@ -40,7 +40,6 @@ export interface EmrPythonTargetProps {
 
 // Amazon Linux 2023 (the OS of EMR 7.x and emr-spark-8 images) ships glibc 2.34; Amazon Linux 2 (EMR 6.x)
 // ships 2.26. Source: the Amazon Linux 2023 and Amazon Linux 2 package lists (glibc-2.34 / glibc-2.26).
-// Not yet in shared/reference: marked for confirmation there.
 const AL2023_GLIBC = '2.34';
 const AL2_GLIBC = '2.26';
 const PYTHON_VERSION = /^3\.(\d{1,2})$/;

@@ -13,7 +13,7 @@ export interface EmrWorkerRule {
 }
 
 // EMR Serverless worker configurations: "1, 2, 4, 8, or 16 vCPUs", each with its memory range and
-// increment (EMR-Serverless-UserGuide/app-behavior.html#worker-configs; facts-spark-tuning.md §1.1).
+// increment (EMR-Serverless-UserGuide/app-behavior.html#worker-configs).
 const WORKER_RULES: EmrWorkerRule[] = [
   { cpu: 1, minMemoryGb: 2, maxMemoryGb: 8, memoryStepGb: 1 },
   { cpu: 2, minMemoryGb: 4, maxMemoryGb: 16, memoryStepGb: 1 },

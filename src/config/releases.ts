@@ -40,8 +40,8 @@ export interface EmrReleaseFeatures {
 /** An EMR Serverless release label with what it runs. */
 export interface EmrRelease extends SparkRelease, EmrReleaseFeatures {}
 
-// Source: shared/reference/facts-spark-tuning.md §1.4 (EMR Serverless release pages, ReleaseGuide
-// emr-release-app-versions-7.x, Spark-release-history, emr-spark800-release).
+// Sources: the EMR Serverless release pages (EMR ReleaseGuide emr-release-app-versions-7.x,
+// Spark-release-history, emr-spark800-release).
 // Hadoop is what EMR ships where the docs name it (undefined where they do not); informational only.
 const EMR_RELEASES: Array<[label: string, spark: string, hadoop: string | undefined, python: string[], java: number]> = [
   ['emr-6.10.0', '3.3.1', undefined, ['3.7'], 8],

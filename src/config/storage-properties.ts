@@ -1,8 +1,8 @@
 import { ResolvedTuning } from './tuning-rules';
 import { ConfigEntry, DeploymentTarget, PropertyKind, StorageKind } from './types';
 
-// S3A keys and values: hadoop-aws performance.md, committers.md, authentication.md
-// (facts-spark-tuning.md §4); Spark docs cloud-integration.md for the committer bindings.
+// S3A keys and values: hadoop-aws performance.md, committers.md, authentication.md; Spark docs
+// cloud-integration.md for the committer bindings.
 
 /** Maven coordinates of the S3A connector, its AWS SDK and Spark's cloud committers, per Spark line (facts §4.4). */
 const CONNECTOR_PACKAGES: Record<string, (sparkVersion: string) => string[]> = {

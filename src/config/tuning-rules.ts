@@ -7,7 +7,7 @@ import { DEFAULT_EMR_RELEASE, DEFAULT_KUBERNETES_SPARK_VERSION, EmrRelease, reso
 import { parseSizeMiB, requireInteger } from './sizes';
 import { DeploymentTarget, DiskType, StorageKind, StorageOptions, SparkTuningProps, WorkerShape } from './types';
 
-/** Memory overhead factors (facts-spark-tuning.md §1.1, §2.1). */
+/** Memory overhead factors (Spark docs configuration.md: spark.executor.memoryOverheadFactor and its Kubernetes non-JVM default). */
 export const JVM_OVERHEAD_FACTOR = 0.1;
 /** Spark's default overhead factor for non-JVM (PySpark) jobs on Kubernetes. */
 export const NON_JVM_OVERHEAD_FACTOR = 0.4;
