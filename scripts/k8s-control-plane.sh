@@ -47,6 +47,15 @@ progress() {
   log "$what: $n packages compiled in total, $((SECONDS - start)) s"
 }
 
+# What `kubectl version` and /version report (a plain go build leaves v0.0.0-master).
+version_ldflags() {
+  local v="${K8S_VERSION#v}" pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    printf -- '-X %s.gitVersion=%s -X %s.gitMajor=%s -X %s.gitMinor=%s -X %s.gitTreeState=clean ' \
+      "$pkg" "$K8S_VERSION" "$pkg" "${v%%.*}" "$pkg" "$(echo "$v" | cut -d. -f2)" "$pkg"
+  done
+}
+
 build_k8s() {
   if [ -x "$BIN/kube-apiserver" ] && [ -x "$BIN/kube-scheduler" ] && [ -x "$BIN/kubectl" ]; then
     log "kube-apiserver, kube-scheduler, kubectl $K8S_VERSION already built in $BIN"; return
@@ -58,7 +67,7 @@ build_k8s() {
   local start="$SECONDS" rc=0
   # -p 2: the machine has 2 cores; one go build of the three commands so they share compiled packages.
   # nice: the build runs beside the other tests in CI; let them keep the CPU they ask for.
-  (cd "$MODULE_DIR" && GOFLAGS=-mod=mod nice -n 10 go build -v -p 2 -trimpath -ldflags "-s -w" -o "$BIN/" \
+  (cd "$MODULE_DIR" && GOFLAGS=-mod=mod nice -n 10 go build -v -p 2 -trimpath -ldflags "-s -w $(version_ldflags)" -o "$BIN/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl) \
     2>&1 | progress k8s || rc=$?
   if [ "$rc" -ne 0 ] || [ ! -x "$BIN/kube-apiserver" ] || [ ! -x "$BIN/kube-scheduler" ] || [ ! -x "$BIN/kubectl" ]; then
