@@ -5,3 +5,4 @@ export { EmrWorkerRule, emrWorkerRules, emrWorkerSizes, EMR_STANDARD_DISK_GB, EM
 export { parseSizeMiB, formatJvmSize, formatKubernetesQuantity } from './sizes';
 export { connectorPackages } from './storage-properties';
 export { TableFormat, IcebergCatalogKind, TableFormatOptions, TableFormatJar, TableFormatSupport, tableFormatSupport, emrBundledTableFormats, GLUE_CATALOG_ACTIONS } from './table-formats';
+export { RunRecommendation } from './run-informed/apply-recommendation';
