@@ -113,7 +113,10 @@ export interface SparkTargetShape {
   readonly maxExecutors?: number;
 }
 
-/** The longest job name any target accepts (ScheduledSparkApplication: 43, see anchors-spark-operator.md). */
+/**
+ * The longest job name any target accepts: the Spark Operator names each ScheduledSparkApplication run
+ * `<name>-<timestamp>` (19 digits by default) and run names become 63-character label values, so 43.
+ */
 export const MAX_JOB_NAME_LENGTH = 43;
 const JOB_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DEFAULT_TIMEOUT_MINUTES = 720;
