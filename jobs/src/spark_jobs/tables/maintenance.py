@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 from pyspark.sql import SparkSession
@@ -134,10 +135,12 @@ def vacuum(
         counts: dict[str, Any] = {"files_deleted": len(present - data_files(spark, ref.target))}
     else:
         ident = ref.identifier.replace("`", "") if ref.identifier else ""
-        cutoff_ms = int((time.time() - hours * 3600) * 1000)
+        # A literal (Spark 3.5's CALL accepts only literals), in UTC whatever the session's time zone.
+        cutoff = datetime.fromtimestamp(time.time() - hours * 3600, timezone.utc)
+        cutoff_sql = cutoff.strftime("%Y-%m-%d %H:%M:%S.%f") + "+00:00"
         row = spark.sql(
             f"CALL {ref.catalog}.system.expire_snapshots(table => '{ident}', "
-            f"older_than => TIMESTAMP_MILLIS({cutoff_ms}), retain_last => 1)"
+            f"older_than => TIMESTAMP '{cutoff_sql}', retain_last => 1)"
         ).first()
         assert row is not None
         counts = {"files_deleted": int(row["deleted_data_files_count"])}
