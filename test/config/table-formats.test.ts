@@ -1,13 +1,13 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { JobCode } from '../../src/artifacts/job-code';
 import { resolveEmrRelease, resolveSparkVersion } from '../../src/config/releases';
+import { SparkConfiguration } from '../../src/config/spark-configuration';
 import {
   emrBundledTableFormats, GLUE_CATALOG_ACTIONS, IcebergCatalogKind, TABLE_FORMAT_PACKAGES, TableFormat, tableFormatSupport,
 } from '../../src/config/table-formats';
-import { SparkConfiguration } from '../../src/config/spark-configuration';
 import { DeploymentTarget } from '../../src/config/types';
-import { JobCode } from '../../src/artifacts/job-code';
 import { SparkJobDefinition } from '../../src/job/spark-job-definition';
 
 const ROOT = path.join(__dirname, '..', '..');
