@@ -17,7 +17,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest_root=${S3A_JARS_DIR:-$root/.tools/jars}
-maven=${MAVEN_REPO_URL:-https://repo1.maven.org/maven2}
 
 # line|group:artifact:version|sha1
 JARS=(
@@ -29,46 +28,6 @@ JARS=(
   "4.0|org.apache.spark:spark-hadoop-cloud_2.13:4.0.2|5f95eec6bd7898abf003c282f05e1642bcc97cf6"
 )
 
-lines=("$@")
-[ ${#lines[@]} -gt 0 ] || lines=(3.5 4.0)
-for line in "${lines[@]}"; do
-  case "$line" in
-    3.5|4.0) ;;
-    *) echo "fetch-s3a-jars: Spark line must be 3.5 or 4.0, got '$line'" >&2; exit 2 ;;
-  esac
-done
-
-sha1_of() { sha1sum "$1" | cut -d' ' -f1; }
-
-fetch() {
-  local coords=$1 sha1=$2 dir=$3
-  local group artifact version
-  IFS=: read -r group artifact version <<<"$coords"
-  local file="$artifact-$version.jar"
-  local target="$dir/$file"
-  if [ -f "$target" ] && [ "$(sha1_of "$target")" = "$sha1" ]; then
-    echo "  ok       $file" >&2
-    return
-  fi
-  local url="$maven/${group//.//}/$artifact/$version/$file"
-  echo "  fetching $file from $url" >&2
-  curl --fail --location --silent --show-error --retry 3 --output "$target.part" "$url"
-  local got
-  got=$(sha1_of "$target.part")
-  if [ "$got" != "$sha1" ]; then
-    rm -f "$target.part"
-    echo "fetch-s3a-jars: $file has SHA-1 $got, expected $sha1; not installed" >&2
-    exit 1
-  fi
-  mv "$target.part" "$target"
-}
-
-for line in "${lines[@]}"; do
-  dir="$dest_root/$line"
-  mkdir -p "$dir"
-  echo "fetch-s3a-jars: Spark $line -> ${dir#"$root"/}" >&2
-  for entry in "${JARS[@]}"; do
-    IFS='|' read -r jar_line coords sha1 <<<"$entry"
-    if [ "$jar_line" = "$line" ]; then fetch "$coords" "$sha1" "$dir"; fi
-  done
-done
+# shellcheck source=lib/maven-jars.sh
+source "$root/scripts/lib/maven-jars.sh"
+fetch_maven_jars fetch-s3a-jars "$dest_root" "$@"
