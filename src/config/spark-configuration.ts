@@ -255,7 +255,9 @@ function tunedProperties(t: ResolvedTuning): PropertyList {
     : '10% overhead, the EMR Serverless and Spark JVM default';
 
   // ---- Resources: one executor per worker/pod, sized to fill it (facts §1.1, §2.1).
-  p.spark('spark.executor.cores', t.executorCores, `one executor per ${t.executorShape.cpu}-vCPU ${workerWord} uses all of its vCPU`);
+  p.spark('spark.executor.cores', t.executorCores, t.executorCores > t.executorShape.cpu
+    ? `one executor per ${t.executorShape.cpu}-vCPU ${workerWord}: ${t.executorCores} task threads, each still gets at least 90% of a vCPU (one fewer would leave the ${workerWord} ${Math.round((1 - (t.executorCores - 1) / t.executorShape.cpu) * 100)}% idle)`
+    : `one executor per ${t.executorShape.cpu}-vCPU ${workerWord} uses all of its vCPU`);
   p.spark('spark.executor.memory', formatJvmSize(t.executorFit.heapMiB),
     `largest 64 MiB-aligned heap with heap + ${factorText}${t.offHeapMiB ? ` + ${t.offHeapMiB} MiB off-heap` : ''} <= the ${t.executorShape.memoryGb} GB ${workerWord} (${factorWhy}); ${t.executorFit.unusedMiB} MiB unused`);
   p.spark('spark.driver.cores', t.driverCores, `the driver ${workerWord} has ${t.driverShape.cpu} vCPU`);

@@ -127,8 +127,8 @@ export function resolveTuning(props: SparkTuningProps): ResolvedTuning {
   const overheadFactor = props.pythonHeavy ? NON_JVM_OVERHEAD_FACTOR : JVM_OVERHEAD_FACTOR;
   const executorFit = fitHeap('executor.memoryGb', props.executor.memoryGb * 1024, overheadFactor, offHeapMiB);
   const driverFit = fitHeap('driver.memoryGb', driverShape.memoryGb * 1024, overheadFactor, 0);
-  const executorCores = Math.max(1, Math.floor(props.executor.cpu));
-  const driverCores = Math.max(1, Math.floor(driverShape.cpu));
+  const executorCores = taskThreadsFor(props.executor.cpu);
+  const driverCores = taskThreadsFor(driverShape.cpu);
 
   const capacity = optionalCount('executorCapacity', props.executorCapacity, 0);
   const capacityWhy = props.executorCapacityReason ?? 'the capacity limit';
@@ -203,6 +203,23 @@ function defaultDriverShape(executor: WorkerShape, target: DeploymentTarget): Wo
     memoryGb = Math.max(rule.minMemoryGb, Math.min(memoryGb, rule.maxMemoryGb));
   }
   return { cpu, memoryGb };
+}
+
+/**
+ * Share of one task thread a CPU request must cover. CPU is compressible: a pod sized to a node's allocatable
+ * (1.89 vCPU for two per m5.xlarge) runs 2 task threads throttled by at most 10%, where flooring to 1 thread
+ * would leave almost half the pod idle.
+ */
+const MIN_CPU_PER_TASK_THREAD = 0.9;
+
+/**
+ * Task threads (`spark.*.cores`) for a worker or pod of `cpu` vCPU: its whole vCPU, or one more when a fractional
+ * vCPU is close enough to whole that every thread still gets at least 90% of a vCPU.
+ */
+export function taskThreadsFor(cpu: number): number {
+  const roundedUp = Math.ceil(cpu);
+  // The epsilon keeps 1.8 >= 0.9 x 2 despite binary floating point.
+  return Math.max(1, cpu + 1e-9 >= MIN_CPU_PER_TASK_THREAD * roundedUp ? roundedUp : Math.floor(cpu));
 }
 
 /**

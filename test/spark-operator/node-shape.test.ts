@@ -46,6 +46,10 @@ describe('executorShape', () => {
     const app = only(synthManifests(chart), 'SparkApplication');
     expect(app.spec.executor.coreRequest).toBe(`${Math.round(shape.cpu * 1000)}m`);
     expect(app.spec.executor.coreLimit).toBe(app.spec.executor.coreRequest);
+    // Two per node leaves each pod just under 4 vCPU: 4 task threads still get >= 90% of a vCPU each.
+    expect(shape.cpu).toBeLessThan(4);
+    expect(shape.cpu / 4).toBeGreaterThanOrEqual(0.9);
+    expect(app.spec.executor.cores).toBe(4);
   });
 
   test.each([
