@@ -3,8 +3,8 @@ import { checkEmrServerlessProperties, EMR_DEFAULT_EXECUTOR_INSTANCES, EMR_DEFAU
 import { invalidValue } from './errors';
 import { validateOverride } from './overrides';
 import { quoteShellWord } from './quoting';
-import { propsWithRecommendation, withRecommendationReasons } from './run-informed/apply-recommendation';
 import { SparkRelease } from './releases';
+import { propsWithRecommendation, withRecommendationReasons } from './run-informed/apply-recommendation';
 import { formatJvmSize } from './sizes';
 import { s3aProperties } from './storage-properties';
 import { tableFormatSupport } from './table-formats';
