@@ -10,6 +10,8 @@ export interface WorkloadRun {
   readonly memory_bytes_spilled: number;
   readonly disk_bytes_spilled: number;
   readonly executor_run_time_ms: number;
+  /** Spark's summed executor CPU time: the work done, not inflated by tasks waiting for one of the local cores. */
+  readonly executor_cpu_time_ms: number;
   readonly num_tasks: number;
 }
 

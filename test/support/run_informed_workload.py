@@ -110,7 +110,13 @@ def main(argv: list[str]) -> int:
     # Spark's own numbers (its status store, through our metrics module), independent of the event log reader.
     spark_numbers = {
         k: totals[k]
-        for k in ("memory_bytes_spilled", "disk_bytes_spilled", "executor_run_time_ms", "num_tasks")
+        for k in (
+            "memory_bytes_spilled",
+            "disk_bytes_spilled",
+            "executor_run_time_ms",
+            "executor_cpu_time_ms",
+            "num_tasks",
+        )
     }
     print(
         json.dumps(
