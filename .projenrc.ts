@@ -116,9 +116,6 @@ project.addTask('s3a:jars', {
   receiveArgs: true,
 });
 
-// `npm test` runs everything: jest, eslint, ruff, pytest.
-project.testTask.spawn(pyLint);
-project.testTask.spawn(pyTest);
 
 // ---- A real Kubernetes control plane (etcd, kube-apiserver, kube-scheduler, kwok) ----
 // Built once from the Go module proxy into .tools/k8s (scripts/k8s-control-plane.sh); started for the
@@ -132,6 +129,17 @@ const k8sTest = project.addTask('test:k8s', {
 });
 project.testTask.prependExec('rm -rf .tools/k8s/manifests');
 project.testTask.env('SPARK_DEPLOY_MANIFESTS_DIR', '.tools/k8s/manifests');
-project.testTask.spawn(k8sTest);
+
+// `npm test` runs everything: jest and eslint, then ruff/mypy, pytest on both Spark lines EMR runs (4.0 for
+// emr-spark-8.0.0, 3.5 for emr-7.x) and the control-plane suite side by side (scripts/side-by-side.sh says why).
+const suites = project.addTask('test:suites', {
+  description: 'ruff/mypy, pytest on Spark 4.0 and 3.5, and the control-plane suite, side by side',
+  exec: 'bash scripts/side-by-side.sh'
+    + ` "py-lint=npx projen ${pyLint.name}"`
+    + ` "pytest-spark4.0=SPARK_LINE=4.0 npx projen ${pyTest.name}"`
+    + ` "pytest-spark3.5=SPARK_LINE=3.5 npx projen ${pyTest.name}"`
+    + ` "control-plane=npx projen ${k8sTest.name}"`,
+});
+project.testTask.spawn(suites);
 
 project.synth();
