@@ -13,9 +13,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
-  cdkVersion: '2.276.0',
+  // The newest aws-cdk-lib on PyPI as well as npm: the Python package's `aws-cdk-lib>=` must be installable,
+  // and we compile and test against the minimum we declare (projen pins the devDependency to it).
+  cdkVersion: '2.275.0',
   jsiiVersion: '~6.0.0',
   constructsVersion: '10.5.1',
+  // The jsii Python target: `pip install spark-deploy`, `import spark_deploy` (scripts/python-package.sh).
+  publishToPypi: { distName: 'spark-deploy', module: 'spark_deploy' },
   keywords: ['cdk', 'cdk8s', 'spark', 'emr-serverless', 'spark-operator', 'pyspark'],
 
   peerDeps: ['cdk8s@^2.70.0', 'cdk8s-plus-27@^2.9.5'],
@@ -66,7 +70,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
 });
 
-for (const pattern of ['/jobs/.venv*/', '/out/', '/bench/', '/examples/', '/.tools/', '/.ci/']) {
+// The npm tarball (and the Python wheel that embeds it) ships jobs/: not its local caches and builds.
+for (const pattern of [
+  '/jobs/.venv*/', '/jobs/**/__pycache__/', '/jobs/.pytest_cache/', '/jobs/.ruff_cache/', '/jobs/.mypy_cache/',
+  '/jobs/build/', '/jobs/**/*.egg-info/', '/out/', '/bench/', '/examples/', '/.tools/', '/.ci/',
+]) {
   project.addPackageIgnore(pattern);
 }
 
@@ -116,6 +124,14 @@ project.addTask('s3a:jars', {
   receiveArgs: true,
 });
 
+
+// ---- The jsii Python package (dist/python) ------------------------------------------
+// Built before the tests (test/python-package.test.ts installs the wheel in a fresh venv and synthesizes a
+// Python CDK app); skipped when the wheel already holds the current assembly. Needs `npx projen compile` first.
+const pythonPackage = project.tasks.tryFind('package:python')!;
+pythonPackage.reset('bash scripts/python-package.sh build');
+pythonPackage.description = 'Build dist/python/spark_deploy-*.whl with jsii-pacmak (its build tools cached in .tools/pip-cache)';
+project.testTask.prependSpawn(pythonPackage);
 
 // ---- A real Kubernetes control plane (etcd, kube-apiserver, kube-scheduler, kwok) ----
 // Built once from the Go module proxy into .tools/k8s (scripts/k8s-control-plane.sh); started for the
