@@ -2,6 +2,7 @@ import { Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { CodeUriScheme } from './code-uri-scheme';
 import { PythonTarget, validatePythonTarget } from './python-target';
 import type { IJobArtifact } from './versioned-job-artifact';
 import { invalidValue } from '../config/errors';
@@ -16,15 +17,7 @@ export interface JobCodeDependencyArchive {
   readonly topLevel: string[];
 }
 
-/** How a target addresses a file of the job code. */
-export enum CodeUriScheme {
-  /** `s3://bucket/key`: EMR Serverless (EMRFS before emr-7.10, S3A after). */
-  S3 = 's3',
-  /** `s3a://bucket/key`: open-source Spark's S3 connector (Spark Operator). */
-  S3A = 's3a',
-  /** `local:///path`: a file already inside the Spark image (Spark Operator). */
-  LOCAL = 'local',
-}
+export { CodeUriScheme } from './code-uri-scheme';
 
 /** What code in S3 holds, wherever its bucket comes from (`JobCode.fromS3Bucket`, `JobCode.fromBucket`). */
 export interface JobCodeBucketOptions {

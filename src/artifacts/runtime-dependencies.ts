@@ -1,4 +1,4 @@
-import { JobCode, JobCodeDependencyArchive } from './job-code';
+import type { JobCode, JobCodeDependencyArchive } from './job-code';
 import { describePythonTarget, PythonTarget, samePythonTarget } from './python-target';
 import { invalidValue } from '../config/errors';
 

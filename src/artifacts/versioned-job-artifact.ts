@@ -10,6 +10,7 @@ import { suppressFindings } from './cdk-nag-metadata';
 import { ArtifactDependencyArchive, buildJobArtifact, BuiltJobArtifact, defaultJobSourceDir, JobDependencies } from './job-artifact-builder';
 import { CodeUriScheme, JobCode } from './job-code';
 import { invalidValue } from '../config/errors';
+import { isS3KeyPrefix } from '../config/s3-paths';
 
 /** Job code in S3 that a job can run and a role can be granted to read. */
 export interface IJobArtifact extends IConstruct {
@@ -81,7 +82,6 @@ export interface JobArtifactAttributes {
   readonly version?: string;
 }
 
-const PREFIX_PATTERN = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
 
 function grantReadUnder(bucket: s3.IBucket, keyPrefix: string, grantee: iam.IGrantable): iam.Grant {
   return bucket.grantRead(grantee, `${keyPrefix}/*`);
@@ -171,7 +171,7 @@ export class VersionedJobArtifact extends JobArtifactBase {
   public constructor(scope: Construct, id: string, props: VersionedJobArtifactProps) {
     super(scope, id);
     const prefix = props.prefix ?? 'artifacts';
-    if (!PREFIX_PATTERN.test(prefix)) {
+    if (!isS3KeyPrefix(prefix)) {
       throw invalidValue('prefix', prefix, 'expected an S3 key prefix without leading or trailing slashes, e.g. artifacts or team/artifacts');
     }
     const memory = props.uploadMemoryLimit ?? 256;

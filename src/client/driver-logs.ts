@@ -3,6 +3,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { callWithRetries, RetryOptions } from './aws-errors';
 import { validateApplicationId, validateJobRunId } from './job-run-request';
 import { invalidValue } from '../config/errors';
+import { parseS3Uri } from '../config/s3-paths';
 
 /** The driver's two log streams. */
 export enum DriverLogStream {
@@ -23,11 +24,11 @@ export interface S3Location {
 export function driverLogLocation(logUri: string, applicationId: string, jobRunId: string, stream: DriverLogStream): S3Location {
   validateApplicationId(applicationId);
   validateJobRunId(jobRunId);
-  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/(.*))?$/.exec(logUri);
+  const match = parseS3Uri(logUri, { strictBucket: true });
   if (!match) throw invalidValue('logUri', logUri, 'expected an S3 URI such as s3://my-logs/emr-serverless/');
-  const prefix = (match[3] ?? '').replace(/\/+$/, '');
+  const prefix = match.key.replace(/\/+$/, '');
   const key = `${prefix ? prefix + '/' : ''}applications/${applicationId}/jobs/${jobRunId}/SPARK_DRIVER/${stream}.gz`;
-  return { bucket: match[1], key };
+  return { bucket: match.bucket, key };
 }
 
 /** What `readDriverLog` needs. */

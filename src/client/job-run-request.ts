@@ -1,11 +1,12 @@
 import { randomUUID } from 'crypto';
 import type { StartJobRunCommandInput } from '@aws-sdk/client-emr-serverless';
-import { CodeUriScheme } from '../artifacts/job-code';
+import { CodeUriScheme } from '../artifacts/code-uri-scheme';
 import { checkEmrServerlessProperties, sparkSubmitConf, throwFirstViolation } from '../config/emr-serverless-rules';
 import { invalidValue } from '../config/errors';
 import { validateOverride } from '../config/overrides';
 import { quoteShellWord } from '../config/quoting';
 import { DEFAULT_EMR_RELEASE } from '../config/releases';
+import { parseS3Uri } from '../config/s3-paths';
 import { SparkConfiguration } from '../config/spark-configuration';
 import { DeploymentTarget } from '../config/types';
 import { emrSparkSubmitParameters, renderStartJobRun, StartJobRunFields } from '../job/emr-job-run';
@@ -121,7 +122,7 @@ export function buildStartJobRunRequest(input: JobRunInput): StartJobRunCommandI
   if (!CLIENT_TOKEN.test(clientToken)) {
     throw invalidValue('clientToken', clientToken, 'expected 1-64 printable ASCII characters, not only spaces');
   }
-  if (input.monitoring?.logUri !== undefined && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(input.monitoring.logUri)) {
+  if (input.monitoring?.logUri !== undefined && !parseS3Uri(input.monitoring.logUri, { strictBucket: true })) {
     throw invalidValue('monitoring.logUri', input.monitoring.logUri, 'expected an S3 URI such as s3://my-logs/emr-serverless/');
   }
   const sparkSubmitParameters = renderSparkSubmitParameters(input.sparkSubmitParameters, input.sparkConf ?? {});

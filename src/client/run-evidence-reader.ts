@@ -7,6 +7,7 @@ import { callWithRetries } from './aws-errors';
 import { EvidenceError, evidenceFromEventLog } from './event-log-evidence';
 import { evidenceFromMetricsFile } from './metrics-file-evidence';
 import { RunEvidence } from '../config/run-informed/evidence';
+import { parseS3Uri } from '../config/s3-paths';
 
 /** How to reach S3 for `s3://` sources. */
 export interface EvidenceReaderOptions {
@@ -50,9 +51,9 @@ export function decompressEventLog(file: NamedBytes): string {
 }
 
 function parseS3(uri: string): { bucket: string; prefix: string } {
-  const m = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  const m = parseS3Uri(uri, { s3a: true });
   if (!m) throw new EvidenceError(`'${uri}' is not an S3 URI (s3://bucket/key)`);
-  return { bucket: m[1], prefix: m[2] };
+  return { bucket: m.bucket, prefix: m.key };
 }
 
 async function s3Files(uri: string, options: EvidenceReaderOptions): Promise<NamedBytes[]> {

@@ -1,9 +1,10 @@
-import { Token } from 'aws-cdk-lib';
 import { EMR_SHUFFLE_OPTIMIZED_DISK_GB, EMR_STANDARD_DISK_GB, emrWorkerRules } from './emr-serverless-workers';
 import { invalidValue } from './errors';
 import { MIN_MEMORY_OVERHEAD_MIB } from './memory';
 import { splitShellWords } from './quoting';
 import { EmrRelease } from './releases';
+import { jvmSizeMiB } from './sizes';
+import { isUnresolved } from './unresolved';
 
 /**
  * One rule EMR Serverless applies to a job run: a configuration that breaks it is refused at StartJobRun,
@@ -150,7 +151,7 @@ export function describeViolation(v: EmrServerlessRuleViolation, field = v.key):
 }
 
 function known(value: string | undefined): string | undefined {
-  return value === undefined || Token.isUnresolved(value) ? undefined : value;
+  return value === undefined || isUnresolved(value) ? undefined : value;
 }
 
 function count(value: string | undefined): number | undefined {
@@ -158,13 +159,8 @@ function count(value: string | undefined): number | undefined {
   return v !== undefined && /^\s*\d+\s*$/.test(v) ? Number(v) : undefined;
 }
 
-const JVM_SIZE = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*$/i;
-const UNIT_MIB: Record<string, number> = { '': 1, 'k': 1 / 1024, 'm': 1, 'g': 1024, 't': 1024 * 1024 };
-
 function mib(value: string | undefined): number | undefined {
-  const v = known(value);
-  const m = v === undefined ? null : JVM_SIZE.exec(v);
-  return m ? Number(m[1]) * UNIT_MIB[m[2].toLowerCase()] : undefined;
+  return jvmSizeMiB(known(value));
 }
 
 /**
@@ -265,7 +261,7 @@ export function checkSparkSubmitFields(fields: SparkSubmitFields): EmrServerless
     found.push({ rule: R.entryPointLength, key: 'entryPoint', value: entry.length > 80 ? `${entry.length} characters` : entry, detail: `1 to ${MAX_ENTRY_POINT_LENGTH} characters` });
   }
   const args = fields.entryPointArguments ?? [];
-  if (!Token.isUnresolved(args) && args.length > MAX_ENTRY_POINT_ARGUMENTS) {
+  if (!isUnresolved(args) && args.length > MAX_ENTRY_POINT_ARGUMENTS) {
     found.push({ rule: R.entryPointArguments, key: 'entryPointArguments', value: `${args.length} items`, detail: `at most ${MAX_ENTRY_POINT_ARGUMENTS} items` });
   }
   args.forEach((arg, i) => {
@@ -325,7 +321,7 @@ export interface WorkerSize {
 export function executorsWithinCapacity(capacity: CapacityLimits, driver: WorkerSize, executor: WorkerSize): number | undefined {
   const values = [capacity.cpu, capacity.memoryGb, capacity.diskGb, driver.cpu, driver.memoryGb, driver.diskGb,
     executor.cpu, executor.memoryGb, executor.diskGb];
-  if (values.some(v => v !== undefined && Token.isUnresolved(v))) return undefined;
+  if (values.some(v => v !== undefined && isUnresolved(v))) return undefined;
   const disk = (w: WorkerSize) => w.diskGb ?? 20;
   const per = (total: number, d: number, e: number) => Math.max(0, Math.floor((total - d) / e + 1e-9));
   let fit = Math.min(per(capacity.cpu, driver.cpu, executor.cpu), per(capacity.memoryGb, driver.memoryGb, executor.memoryGb));

@@ -1,8 +1,8 @@
-import { Token } from 'aws-cdk-lib';
 import { describeViolation, EMR_SERVERLESS_RULES } from './emr-serverless-rules';
 import { invalidValue } from './errors';
-import { parseSizeMiB, requireInteger } from './sizes';
+import { isJvmSize, parseSizeMiB, requireInteger } from './sizes';
 import { DeploymentTarget, PropertyKind } from './types';
+import { isUnresolved } from './unresolved';
 
 /** An override with its key as Spark reads it. */
 export interface NormalizedOverride {
@@ -41,11 +41,11 @@ export function validateOverride(rawKey: string, rawValue: unknown, target: Depl
       'static credentials are never rendered; grant access to the job role (EMR), or use IRSA / EKS Pod Identity (Kubernetes)');
   }
   const key = isHadoop ? `spark.hadoop.${hadoopKey}` : rawKey;
-  if (Token.isUnresolved(rawValue)) return { key, value: rawValue, kind: isHadoop ? PropertyKind.HADOOP : PropertyKind.SPARK };
+  if (isUnresolved(rawValue)) return { key, value: rawValue, kind: isHadoop ? PropertyKind.HADOOP : PropertyKind.SPARK };
   if (rawValue.trim() === '') {
     throw invalidValue(field, rawValue, 'an override needs a value');
   }
-  if (JVM_SIZE_KEYS.test(key) && !/^\d+[kmgt]?b?$/i.test(rawValue.trim())) {
+  if (JVM_SIZE_KEYS.test(key) && !isJvmSize(rawValue)) {
     throw invalidValue(field, rawValue, 'expected a JVM size such as 4096m or 4g');
   }
   if (JVM_SIZE_KEYS.test(key)) parseSizeMiB(field, rawValue);

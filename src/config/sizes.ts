@@ -45,6 +45,28 @@ export function parseSizeMiB(field: string, value: string | number, defaultUnit:
   return mib;
 }
 
+// Spark's JVM size syntax (spark.*.memory, spark.memory.offHeap.size, ...): a whole number and an optional unit
+// k, m, g or t, with an optional trailing b. Readers of recorded properties also take a decimal and spaces.
+const JVM_SIZE = /^\d+[kmgt]?b?$/i;
+const JVM_SIZE_READ = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*$/i;
+const JVM_UNIT_MIB: Record<string, number> = { k: 1 / 1024, m: 1, g: 1024, t: 1024 * 1024 };
+
+/** Whether `text` is a JVM size as Spark's memory properties take it (`4096m`, `4g`, `512`), spaces around allowed. */
+export function isJvmSize(text: string): boolean {
+  return JVM_SIZE.test(text.trim());
+}
+
+/**
+ * The MiB of a JVM size string (`14g`, `7424m`), or undefined when `text` is not one. A number without a unit
+ * is `bareUnit`: MiB, as `spark.executor.memory` reads it, or bytes, as Spark's byte-string properties do.
+ */
+export function jvmSizeMiB(text: string | undefined, bareUnit: 'mib' | 'bytes' = 'mib'): number | undefined {
+  const m = text === undefined ? null : JVM_SIZE_READ.exec(text);
+  if (!m) return undefined;
+  const unit = m[2].toLowerCase();
+  return Number(m[1]) * (unit === '' ? (bareUnit === 'mib' ? 1 : 1 / (1024 * 1024)) : JVM_UNIT_MIB[unit]);
+}
+
 /** Formats MiB the way Spark expects a JVM size: whole GiB as `14g`, otherwise `7424m`. */
 export function formatJvmSize(mib: number): string {
   const whole = Math.floor(mib);

@@ -1,11 +1,10 @@
-import { Token } from 'aws-cdk-lib';
 import { checkEmrServerlessProperties, EMR_DEFAULT_EXECUTOR_INSTANCES, EMR_DEFAULT_INITIAL_EXECUTORS, throwFirstViolation } from './emr-serverless-rules';
 import { invalidValue } from './errors';
 import { validateOverride } from './overrides';
 import { quoteShellWord } from './quoting';
 import { SparkRelease } from './releases';
 import { propsWithRecommendation, withRecommendationReasons } from './run-informed/apply-recommendation';
-import { formatJvmSize } from './sizes';
+import { formatJvmSize, isJvmSize, jvmSizeMiB } from './sizes';
 import { s3aProperties } from './storage-properties';
 import { tableFormatSupport } from './table-formats';
 import { checkMemoryOverride, DEFAULT_EMR_DISK_GB, resolveTuning, ResolvedTuning } from './tuning-rules';
@@ -13,6 +12,7 @@ import {
   ConfigEntry, DeploymentTarget, DiskType, EmrConfigurationClassification, PropertyKind, ResourceSizing,
   SparkOperatorConf, SparkTuningProps,
 } from './types';
+import { isUnresolved } from './unresolved';
 
 const HADOOP_PREFIX = 'spark.hadoop.';
 
@@ -216,13 +216,13 @@ export class SparkConfiguration {
 
 function sizingFrom(cores: number, cpu: number, fit: ResolvedTuning['executorFit'], props: PropertyList, role: 'executor' | 'driver', tuning: ResolvedTuning): ResourceSizing {
   const heapText = props.get(`spark.${role}.memory`)?.value ?? formatJvmSize(fit.heapMiB);
-  const heapMiB = Token.isUnresolved(heapText) ? fit.heapMiB : parseJvm(heapText);
+  const heapMiB = isUnresolved(heapText) ? fit.heapMiB : parseJvm(heapText);
   const overheadText = props.get(`spark.${role}.memoryOverhead`)?.value;
-  const overheadMiB = overheadText && !Token.isUnresolved(overheadText)
+  const overheadMiB = overheadText && !isUnresolved(overheadText)
     ? parseJvm(overheadText)
     : Math.max(384, Math.ceil(tuning.overheadFactor * heapMiB));
   const coresText = props.get(`spark.${role}.cores`)?.value;
-  const finalCores = coresText && !Token.isUnresolved(coresText) ? Number(coresText) : cores;
+  const finalCores = coresText && !isUnresolved(coresText) ? Number(coresText) : cores;
   const extra = role === 'executor' ? fit.extraMiB : 0;
   return {
     cores: finalCores,
@@ -238,11 +238,9 @@ function sizingFrom(cores: number, cpu: number, fit: ResolvedTuning['executorFit
 }
 
 function parseJvm(text: string): number {
-  const m = /^(\d+)([kmgt]?)b?$/i.exec(text.trim());
-  if (!m) throw invalidValue('memory', text, 'expected a JVM size such as 4096m or 4g');
-  const unit = (m[2] || 'm').toLowerCase();
-  const scale: Record<string, number> = { k: 1 / 1024, m: 1, g: 1024, t: 1024 * 1024 };
-  return Number(m[1]) * scale[unit];
+  const mib = isJvmSize(text) ? jvmSizeMiB(text) : undefined;
+  if (mib === undefined) throw invalidValue('memory', text, 'expected a JVM size such as 4096m or 4g');
+  return mib;
 }
 
 function tunedProperties(t: ResolvedTuning): PropertyList {
@@ -365,7 +363,7 @@ function applyOverrides(props: PropertyList, overrides: { [key: string]: string 
   // A memory override must still fit its container.
   for (const role of ['executor', 'driver'] as const) {
     const memory = overrides[`spark.${role}.memory`];
-    if (memory !== undefined && !Token.isUnresolved(memory)) {
+    if (memory !== undefined && !isUnresolved(memory)) {
       const fit = role === 'executor' ? t.executorFit : t.driverFit;
       const overhead = t.target === DeploymentTarget.KUBERNETES ? overrides[`spark.${role}.memoryOverhead`] : undefined;
       checkMemoryOverride(`overrides['spark.${role}.memory']`, memory, fit, t.overheadFactor, overhead);
@@ -378,7 +376,7 @@ function applyOverrides(props: PropertyList, overrides: { [key: string]: string 
     }
     const cores = overrides[`spark.${role}.cores`];
     const shape = role === 'executor' ? t.executorShape : t.driverShape;
-    if (cores !== undefined && !Token.isUnresolved(cores) && Number(cores) > Math.ceil(shape.cpu)) {
+    if (cores !== undefined && !isUnresolved(cores) && Number(cores) > Math.ceil(shape.cpu)) {
       throw invalidValue(`overrides['spark.${role}.cores']`, cores, `at most the ${role} ${t.target === DeploymentTarget.EMR_SERVERLESS ? 'worker' : 'pod'}'s ${shape.cpu} vCPU`);
     }
   }

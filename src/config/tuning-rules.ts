@@ -1,4 +1,3 @@
-import { Token } from 'aws-cdk-lib';
 import { describeViolation, EMR_DEFAULT_INITIAL_EXECUTORS, EMR_SERVERLESS_RULES } from './emr-serverless-rules';
 import { EMR_STANDARD_DISK_GB, emrWorkerRule, validateEmrWorkerDisk, validateEmrWorkerMemory } from './emr-serverless-workers';
 import { invalidValue } from './errors';
@@ -6,6 +5,7 @@ import { checkHeapFits, fitHeap, MemoryFit } from './memory';
 import { DEFAULT_EMR_RELEASE, DEFAULT_KUBERNETES_SPARK_VERSION, EmrRelease, resolveEmrRelease, resolveSparkVersion, SparkRelease } from './releases';
 import { parseSizeMiB, requireInteger } from './sizes';
 import { DeploymentTarget, DiskType, StorageKind, StorageOptions, SparkTuningProps, WorkerShape } from './types';
+import { isUnresolved } from './unresolved';
 
 /** Memory overhead factors (Spark docs configuration.md: spark.executor.memoryOverheadFactor and its Kubernetes non-JVM default). */
 export const JVM_OVERHEAD_FACTOR = 0.1;
@@ -38,10 +38,6 @@ export interface ResolvedTuning {
   readonly inputSizeGb?: number;
   readonly deltaLake: boolean;
   readonly includeConnectorPackages: boolean;
-}
-
-function isUnresolved(value: unknown): boolean {
-  return Token.isUnresolved(value);
 }
 
 function validateShape(target: DeploymentTarget, field: string, shape: WorkerShape, emr?: EmrRelease): void {

@@ -3,3 +3,4 @@ export * from './execution-role';
 export * from './spark-job';
 export * from './application-base';
 export * from './application-options';
+export * from './application-props';

@@ -1,5 +1,5 @@
 import type { SparkJobDefinition } from './spark-job-definition';
-import { CodeUriScheme } from '../artifacts/job-code';
+import { CodeUriScheme } from '../artifacts/code-uri-scheme';
 import { pythonTargetForEmr } from '../artifacts/python-target';
 import { DEPENDENCY_ARCHIVE_LINK, DEPENDENCY_PYTHONPATH, resolveRuntimeDependencies } from '../artifacts/runtime-dependencies';
 import { checkSparkSubmitFields, throwFirstViolation } from '../config/emr-serverless-rules';

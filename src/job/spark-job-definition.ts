@@ -1,10 +1,10 @@
-import { Token } from 'aws-cdk-lib';
 import { checkMaxAttempts, checkMaxFailedAttemptsPerHour, checkTimeoutMinutes } from './emr-job-run';
 import { CodeUriScheme, JobCode } from '../artifacts/job-code';
 import { invalidValue } from '../config/errors';
 import { SparkConfiguration } from '../config/spark-configuration';
-import { TableFormatOptions } from '../config/table-formats';
+import { tableFormatCheckTarget, TableFormatOptions } from '../config/table-formats';
 import { DeploymentTarget, StorageOptions, WorkerShape } from '../config/types';
+import { isUnresolved } from '../config/unresolved';
 
 /** What the workload needs, whatever it runs on; each target adds its own shapes and release. */
 export interface SparkWorkload {
@@ -146,7 +146,7 @@ export class SparkJobDefinition {
   public readonly maxFailedAttemptsPerHour?: number;
 
   public constructor(props: SparkJobDefinitionProps) {
-    if (!Token.isUnresolved(props.name) && (!JOB_NAME.test(props.name) || props.name.length > MAX_JOB_NAME_LENGTH)) {
+    if (!isUnresolved(props.name) && (!JOB_NAME.test(props.name) || props.name.length > MAX_JOB_NAME_LENGTH)) {
       throw invalidValue('name', props.name,
         `expected lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, at most ${MAX_JOB_NAME_LENGTH} characters`);
     }
@@ -160,7 +160,7 @@ export class SparkJobDefinition {
       if (typeof arg !== 'string') throw invalidValue(`arguments[${i}]`, arg, 'arguments are strings');
     });
     const timeout = props.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES;
-    if (!Token.isUnresolved(timeout)) checkTimeoutMinutes(timeout, 'timeoutMinutes');
+    if (!isUnresolved(timeout)) checkTimeoutMinutes(timeout, 'timeoutMinutes');
     const attempts = checkMaxAttempts(props.retry?.maxAttempts ?? 1, 'retry.maxAttempts');
     const perHour = props.retry?.maxFailedAttemptsPerHour;
     if (perHour !== undefined) checkMaxFailedAttemptsPerHour(perHour, 'retry.maxFailedAttemptsPerHour');
@@ -173,8 +173,9 @@ export class SparkJobDefinition {
     this.timeoutMinutes = timeout;
     this.maxAttempts = attempts;
     this.maxFailedAttemptsPerHour = perHour;
-    // Validate the overrides once, target-neutrally, so a bad key fails where it was written.
-    this.tune({ target: DeploymentTarget.KUBERNETES, executor: { cpu: 1, memoryGb: 4 } });
+    // Validate the overrides once, target-neutrally, so a bad key fails where it was written (on EMR
+    // Serverless for a Glue-catalog table format, which runs there only).
+    this.tune({ target: tableFormatCheckTarget(this.workload.tableFormat), executor: { cpu: 1, memoryGb: 4 } });
   }
 
   /** Tunes this job for a target: the workload and job overrides on the target's shapes and release. */

@@ -10,6 +10,7 @@ import { CodeUriScheme } from '../artifacts/job-code';
 import { describePythonTarget, PythonTarget, validatePythonTarget } from '../artifacts/python-target';
 import { DEPENDENCY_ARCHIVE_LINK, DEPENDENCY_PYTHONPATH, resolveRuntimeDependencies, SPARK_RUNTIME_MODULES } from '../artifacts/runtime-dependencies';
 import { invalidValue } from '../config/errors';
+import { isPinnedImage } from '../config/image-references';
 import { SparkConfiguration } from '../config/spark-configuration';
 import { DeploymentTarget, ResourceSizing, WorkerShape } from '../config/types';
 import {
@@ -144,8 +145,6 @@ export interface RenderedSparkApplication {
 
 /** Default seconds between attempts. */
 const DEFAULT_RETRY_INTERVAL_SECONDS = 30;
-/** An image reference with a tag or a digest. */
-const PINNED_IMAGE = /^[a-z0-9][a-z0-9._\/:-]*[a-z0-9](:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
 
 /**
  * Renders a job as a SparkApplication spec: tunes it for the pod shapes and puts every resource setting in
@@ -162,7 +161,7 @@ export function renderSparkApplication(props: SparkOperatorApplicationProps, max
   const name = validateDns1035Name('name', props.name ?? job.name, maxNameLength);
   const namespace = props.rbac.namespace;
   const image = props.image;
-  if (typeof image !== 'string' || !PINNED_IMAGE.test(image) || /:latest$/.test(image)) {
+  if (typeof image !== 'string' || !isPinnedImage(image)) {
     throw invalidValue('image', image, 'expected an image pinned by tag or digest, e.g. apache/spark:3.5.6-python3 (not :latest)');
   }
   const pullPolicy = props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT;

@@ -1,0 +1,77 @@
+import { isS3BucketName, isS3KeyPrefix, parseS3Uri, s3PrefixUri, s3Uri } from '../../src/config/s3-paths';
+import { isJvmSize, jvmSizeMiB } from '../../src/config/sizes';
+import { isUnresolved, setUnresolvedCheck } from '../../src/config/unresolved';
+
+// The rules src/ writes once; each is checked against the service's or Spark's own definition.
+
+describe('JVM sizes (Spark: a whole number and k, m, g or t; spark.*.memory reads a bare number as MiB)', () => {
+  test.each([
+    ['4096m', 4096], ['4g', 4 * 1024], ['4G', 4 * 1024], ['1t', 1024 * 1024], ['2048k', 2], ['512', 512], [' 14g ', 14 * 1024], ['7gb', 7 * 1024],
+  ])('%p is %d MiB', (text, mib) => {
+    expect(isJvmSize(text)).toBe(true);
+    expect(jvmSizeMiB(text)).toBe(mib);
+  });
+
+  test('a bare number is bytes where Spark reads bytes (byte-string properties)', () => {
+    expect(jvmSizeMiB('134217728', 'bytes')).toBe(128);
+    expect(jvmSizeMiB('128m', 'bytes')).toBe(128);
+  });
+
+  test.each(['4 g', '1.5g', 'lots', '', '4x', '-1g', 'g4'])('%p is not a size Spark memory properties take', text => {
+    expect(isJvmSize(text)).toBe(false);
+  });
+
+  test('readers of recorded properties take a decimal; text that is no size reads as undefined', () => {
+    expect(jvmSizeMiB('1.5g')).toBe(1536);
+    expect(jvmSizeMiB('lots')).toBeUndefined();
+    expect(jvmSizeMiB(undefined)).toBeUndefined();
+  });
+});
+
+describe('S3 paths (S3 user guide: bucket naming rules, object key naming guidelines)', () => {
+  // The user guide's examples of valid and invalid general purpose bucket names.
+  test.each(['docexamplebucket1', 'log-delivery-march-2020', 'my-hosted-content', 'a.b.c'])('%p is a bucket name', name => {
+    expect(isS3BucketName(name)).toBe(true);
+  });
+  test.each(['doc_example_bucket', 'DocExampleBucket', 'doc-example-bucket-', 'ab', 'a'.repeat(64)])('%p is not a bucket name', name => {
+    expect(isS3BucketName(name)).toBe(false);
+  });
+
+  test.each(['logs', 'team/emr-logs', "a!b_c.d*e'f(g)h-i"])('%p is a key prefix', prefix => {
+    expect(isS3KeyPrefix(prefix)).toBe(true);
+  });
+  test.each(['/logs', 'logs/', 'a//b', '', 'a b', 'dt=2024'])('%p is not a key prefix of safe characters', prefix => {
+    expect(isS3KeyPrefix(prefix)).toBe(false);
+  });
+  test('Hive partition paths (key=value) where allowed', () => {
+    expect(isS3KeyPrefix('tables/dt=2024-01-01', { allowEquals: true })).toBe(true);
+    expect(isS3KeyPrefix('tables/dt=2024-01-01/', { allowEquals: true })).toBe(false);
+  });
+
+  test('URIs parse into bucket and key, and render back', () => {
+    expect(parseS3Uri('s3://my-logs/emr/run-1/')).toEqual({ scheme: 's3', bucket: 'my-logs', key: 'emr/run-1/' });
+    expect(parseS3Uri('s3://my-logs')).toEqual({ scheme: 's3', bucket: 'my-logs', key: '' });
+    expect(parseS3Uri('s3a://b/k')).toBeUndefined();
+    expect(parseS3Uri('s3a://b/k', { s3a: true })).toEqual({ scheme: 's3a', bucket: 'b', key: 'k' });
+    expect(parseS3Uri('s3://Bad_Bucket/k')?.bucket).toBe('Bad_Bucket');
+    expect(parseS3Uri('s3://Bad_Bucket/k', { strictBucket: true })).toBeUndefined();
+    expect(parseS3Uri('https://my-logs.s3.amazonaws.com/k')).toBeUndefined();
+    expect(s3Uri('b', 'a/c.py')).toBe('s3://b/a/c.py');
+    expect(s3PrefixUri('b', 'logs/emr')).toBe('s3://b/logs/emr/');
+    const back = parseS3Uri(s3PrefixUri('my-logs', 'emr'))!;
+    expect(s3Uri(back.bucket, back.key)).toBe('s3://my-logs/emr/');
+  });
+});
+
+describe('unresolved values', () => {
+  test('none without a deployment tool; the installed check otherwise', () => {
+    expect(isUnresolved('${Token[TOKEN.1]}')).toBe(false);
+    setUnresolvedCheck(v => v === 'later');
+    try {
+      expect(isUnresolved('later')).toBe(true);
+      expect(isUnresolved('now')).toBe(false);
+    } finally {
+      setUnresolvedCheck(() => false);
+    }
+  });
+});
