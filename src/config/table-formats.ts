@@ -1,5 +1,6 @@
 import { invalidValue } from './errors';
 import { SparkRelease } from './releases';
+import { isUnresolved } from './unresolved';
 import { ConfigEntry, DeploymentTarget, PropertyKind } from './types';
 
 /** A table format a job reads and writes. */
@@ -41,6 +42,13 @@ export interface TableFormatOptions {
    * @default - none (path tables only)
    */
   readonly warehouse?: string;
+  /**
+   * Iceberg with the Glue catalog only: the Glue databases the job's tables are in. The constructs grant
+   * the job's runtime role `GLUE_CATALOG_ACTIONS` on this account's and region's catalog, these databases
+   * and their tables, nothing wider (EMR Serverless jobs with the Glue catalog must name them).
+   * @default - none named (an EMR Serverless job with the Glue catalog fails at synth without them)
+   */
+  readonly databases?: string[];
   /**
    * Spark Operator only: the URI prefix the table-format jars are read from, e.g. the versioned
    * artifact's `s3a://bucket/artifacts/<version>/jars/` (uploaded with it, checksummed), or a
@@ -140,6 +148,9 @@ const ICEBERG_EXTENSION = 'org.apache.iceberg.spark.extensions.IcebergSparkSessi
 const ICEBERG_CATALOG = 'org.apache.iceberg.spark.SparkCatalog';
 const DEFAULT_JARS_URI = 'local:///opt/spark/table-jars/';
 const CATALOG_NAME = /^[a-z_][a-z0-9_]*$/;
+const GLUE_DATABASE = /^[a-z0-9_]{1,255}$/;
+// Where EMR keeps the bundled jars spark.jars names above (replaced by local files in local runs).
+const EMR_TABLE_JAR_DIRS = ['/usr/share/aws/delta/lib/', '/usr/share/aws/iceberg/lib/'];
 
 /** The Glue Data Catalog actions an Iceberg job needs (read and commit tables; create them on first merge). */
 export const GLUE_CATALOG_ACTIONS: string[] = [
@@ -246,7 +257,7 @@ export function tableFormatSupport(options: TableFormatOptions, target: Deployme
 function checkCatalog(options: TableFormatOptions, target: DeploymentTarget): IcebergCatalogKind | undefined {
   const kind = options.icebergCatalog;
   if (options.format === TableFormat.DELTA) {
-    for (const field of ['icebergCatalog', 'catalogName', 'warehouse'] as const) {
+    for (const field of ['icebergCatalog', 'catalogName', 'warehouse', 'databases'] as const) {
       if (options[field] !== undefined) {
         throw invalidValue(`tableFormat.${field}`, options[field], 'applies to Iceberg tables only (Delta tables are addressed by path)');
       }
@@ -260,6 +271,17 @@ function checkCatalog(options: TableFormatOptions, target: DeploymentTarget): Ic
   if (options.catalogName !== undefined && (!CATALOG_NAME.test(options.catalogName) || options.catalogName === 'spark_catalog')) {
     throw invalidValue('tableFormat.catalogName', options.catalogName, 'expected a lower-case SQL identifier other than spark_catalog');
   }
+  if (options.databases !== undefined) {
+    if (chosen !== IcebergCatalogKind.GLUE) {
+      throw invalidValue('tableFormat.databases', options.databases, 'applies to the Glue catalog only (icebergCatalog: glue)');
+    }
+    if (options.databases.length === 0) throw invalidValue('tableFormat.databases', options.databases, 'expected at least one Glue database');
+    for (const db of options.databases) {
+      if (!isUnresolved(db) && !GLUE_DATABASE.test(db)) {
+        throw invalidValue('tableFormat.databases', db, 'Glue database names are 1-255 lowercase letters, digits and underscores');
+      }
+    }
+  }
   if (chosen === IcebergCatalogKind.GLUE) {
     if (target !== DeploymentTarget.EMR_SERVERLESS) {
       throw invalidValue('tableFormat.icebergCatalog', chosen,
@@ -272,6 +294,37 @@ function checkCatalog(options: TableFormatOptions, target: DeploymentTarget): Ic
     throw invalidValue('tableFormat.warehouse', options.warehouse, 'expected a URI such as s3://bucket/warehouse');
   }
   return chosen;
+}
+
+/**
+ * The target a job definition's workload is checked on before a target renders it: EMR Serverless when
+ * it asks for the Glue catalog (the only target that runs it), else Kubernetes.
+ */
+export function tableFormatCheckTarget(options: TableFormatOptions | undefined): DeploymentTarget {
+  return options?.format === TableFormat.ICEBERG && options.icebergCatalog === IcebergCatalogKind.GLUE
+    ? DeploymentTarget.EMR_SERVERLESS
+    : DeploymentTarget.KUBERNETES;
+}
+
+/**
+ * The table format a rendered configuration was set up for, read back from its `spark.sql.extensions`
+ * (undefined for none), e.g. for a local run of a synthesized job.
+ */
+export function tableFormatOfProperties(properties: { [key: string]: string }): TableFormat | undefined {
+  const extensions = (properties['spark.sql.extensions'] ?? '').split(',').map(e => e.trim());
+  if (extensions.includes(DELTA_EXTENSION)) return TableFormat.DELTA;
+  if (extensions.includes(ICEBERG_EXTENSION)) return TableFormat.ICEBERG;
+  return undefined;
+}
+
+/**
+ * Whether a `spark.jars` entry is a table-format jar the model renders: EMR's bundled Delta/Iceberg
+ * jars, or a pinned open-source jar (by file name) at whatever URI the image or artifact holds it.
+ */
+export function isTableFormatJar(uri: string): boolean {
+  if (EMR_TABLE_JAR_DIRS.some(dir => uri.startsWith(dir))) return true;
+  const file = uri.slice(uri.lastIndexOf('/') + 1);
+  return Object.values(TABLE_FORMAT_PACKAGES).some(line => Object.values(line).some(jars => jars.some(j => j.file === file)));
 }
 
 function jar(coordinates: string, sha1: string): TableFormatJar {

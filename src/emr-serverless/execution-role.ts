@@ -6,6 +6,7 @@ import { IEmrServerlessApplication } from './application-base';
 import { suppressFindings } from '../artifacts/cdk-nag-metadata';
 import { IJobArtifact } from '../artifacts/versioned-job-artifact';
 import { invalidValue } from '../config/errors';
+import { GLUE_CATALOG_ACTIONS } from '../config/table-formats';
 
 /** Properties for `SparkJobExecutionRole`. */
 export interface SparkJobExecutionRoleProps {
@@ -147,6 +148,32 @@ export class SparkJobExecutionRole extends Construct implements iam.IGrantable {
       grantee: this.role,
       actions: access === GlueCatalogAccess.READ ? GLUE_READ : [...GLUE_READ, ...GLUE_WRITE],
       resourceArns,
+    }));
+  }
+
+  /**
+   * Grants what an Iceberg job with the Glue catalog does to its tables (`GLUE_CATALOG_ACTIONS`: read the
+   * database and tables, create and commit tables) on this account's and region's catalog, the given
+   * databases and their tables only. `EmrServerlessSparkJob` calls it for a job whose workload asks for the
+   * Glue catalog; the warehouse's S3 prefix is granted separately (`grantReadWriteData`).
+   * @param databases the Glue databases of the job's tables
+   */
+  public grantIcebergGlueTables(databases: string[]): iam.Grant {
+    if (!Array.isArray(databases) || databases.length === 0) {
+      throw invalidValue('databases', databases, 'expected at least one Glue database (tableFormat.databases)');
+    }
+    for (const db of databases) {
+      if (!Token.isUnresolved(db) && !GLUE_NAME_PATTERN.test(db)) {
+        throw invalidValue('databases', db, 'Glue database names are 1-255 lowercase letters, digits and underscores');
+      }
+    }
+    const stack = Stack.of(this);
+    const arn = (resource: string, name?: string) => stack.formatArn({ service: 'glue', resource, resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const names = [...new Set(databases)];
+    return this.recorded(iam.Grant.addToPrincipal({
+      grantee: this.role,
+      actions: [...GLUE_CATALOG_ACTIONS],
+      resourceArns: [arn('catalog'), ...names.map(db => arn('database', db)), ...names.map(db => arn('table', `${db}/*`))],
     }));
   }
 

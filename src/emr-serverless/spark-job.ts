@@ -16,6 +16,7 @@ import { CodeUriScheme } from '../artifacts/job-code';
 import { EMR_SERVERLESS_RULES, executorsWithinCapacity } from '../config/emr-serverless-rules';
 import { invalidValue } from '../config/errors';
 import { SparkConfiguration } from '../config/spark-configuration';
+import { IcebergCatalogKind, TableFormat } from '../config/table-formats';
 import { DeploymentTarget, DiskType, WorkerShape } from '../config/types';
 import { emrSparkSubmitParameters, JobRunContract, renderStartJobRun, StartJobRunFields } from '../job/emr-job-run';
 import { SparkJobDefinition } from '../job/spark-job-definition';
@@ -164,6 +165,7 @@ export class EmrServerlessSparkJob extends Construct {
     });
 
     this.grantCodeRead();
+    this.grantTableCatalog();
 
     const wantsStateMachine = props.stateMachine ?? props.schedule !== undefined;
     if (props.schedule && props.stateMachine === false) {
@@ -209,6 +211,20 @@ export class EmrServerlessSparkJob extends Construct {
     }
 
     registerJobOutput(this, def.name, this.runContract());
+  }
+
+  /**
+   * An Iceberg job on the Glue catalog gets the catalog actions on its databases and their tables only;
+   * it must name the databases (`tableFormat.databases`), so that the grant can be scoped.
+   */
+  private grantTableCatalog(): void {
+    const format = this.definition.workload.tableFormat;
+    if (format?.format !== TableFormat.ICEBERG || format.icebergCatalog !== IcebergCatalogKind.GLUE) return;
+    if (!format.databases || format.databases.length === 0) {
+      throw invalidValue('definition.workload.tableFormat.databases', format.databases,
+        'an Iceberg job on the Glue catalog must name its Glue databases, so that its role is granted those and their tables only');
+    }
+    this.executionRole.grantIcebergGlueTables(format.databases);
   }
 
   /**
