@@ -6,6 +6,7 @@ import { IEmrServerlessApplication } from './application-base';
 import { suppressFindings } from '../artifacts/cdk-nag-metadata';
 import { IJobArtifact } from '../artifacts/versioned-job-artifact';
 import { invalidValue } from '../config/errors';
+import { isS3KeyPrefix } from '../config/s3-paths';
 import { GLUE_CATALOG_ACTIONS } from '../config/table-formats';
 
 /** Properties for `SparkJobExecutionRole`. */
@@ -51,7 +52,6 @@ const GLUE_WRITE = [
   'glue:CreatePartition', 'glue:BatchCreatePartition', 'glue:UpdatePartition',
   'glue:DeletePartition', 'glue:BatchDeletePartition',
 ];
-const PREFIX_PATTERN = /^[A-Za-z0-9!_.*'()=-]+(\/[A-Za-z0-9!_.*'()=-]+)*$/;
 const GLUE_NAME_PATTERN = /^[a-z0-9_]{1,255}$/;
 
 /**
@@ -199,7 +199,7 @@ export class SparkJobExecutionRole extends Construct implements iam.IGrantable {
 
 function objectsPattern(field: string, prefix: string | undefined): string {
   if (prefix === undefined) return '*';
-  if (!Token.isUnresolved(prefix) && !PREFIX_PATTERN.test(prefix)) {
+  if (!Token.isUnresolved(prefix) && !isS3KeyPrefix(prefix, { allowEquals: true })) {
     throw invalidValue(field, prefix, 'expected an S3 key prefix without leading or trailing slashes, e.g. raw/events');
   }
   return `${prefix}/*`;
