@@ -1,5 +1,6 @@
 import { checkEmrServerlessProperties, EMR_DEFAULT_EXECUTOR_INSTANCES, EMR_DEFAULT_INITIAL_EXECUTORS, throwFirstViolation } from './emr-serverless-rules';
 import { invalidValue } from './errors';
+import { MemoryFit, overheadFor } from './memory';
 import { validateOverride } from './overrides';
 import { quoteShellWord } from './quoting';
 import { SparkRelease } from './releases';
@@ -114,15 +115,15 @@ export class SparkConfiguration {
       // The format's extension, catalog and jars for this target and release (overrides still win).
       for (const entry of tableFormatSupport(props.tableFormat, tuning.target, tuning.release).entries) this.properties_.set(entry);
     }
-    const overridden = applyOverrides(this.properties_, props.overrides ?? {}, tuning);
+    const { keys: overridden, sizes } = applyOverrides(this.properties_, props.overrides ?? {}, tuning);
     if (tuning.emr) {
       // Every rendered EMR Serverless configuration passes the service's rules; an override that breaks one fails here.
       throwFirstViolation(checkEmrServerlessProperties(this.properties(), tuning.emr),
         key => (overridden.has(key) ? `overrides['${overridden.get(key)}']` : `${key} (tuned)`));
     }
     for (const entry of withRecommendationReasons(this.properties_.list(), given)) this.properties_.set(entry);
-    this.executor = sizingFrom(tuning.executorCores, tuning.executorShape.cpu, tuning.executorFit, this.properties_, 'executor', tuning);
-    this.driver = sizingFrom(tuning.driverCores, tuning.driverShape.cpu, tuning.driverFit, this.properties_, 'driver', tuning);
+    this.executor = resourceSizing(sizes.executor, tuning.executorShape.cpu, tuning.executorFit, tuning.executorFit.extraMiB, tuning.overheadFactor);
+    this.driver = resourceSizing(sizes.driver, tuning.driverShape.cpu, tuning.driverFit, 0, tuning.overheadFactor);
   }
 
   /** A new configuration with more overrides on top of this one's (for one job among many). */
@@ -214,27 +215,43 @@ export class SparkConfiguration {
   }
 }
 
-function sizingFrom(cores: number, cpu: number, fit: ResolvedTuning['executorFit'], props: PropertyList, role: 'executor' | 'driver', tuning: ResolvedTuning): ResourceSizing {
-  const heapText = props.get(`spark.${role}.memory`)?.value ?? formatJvmSize(fit.heapMiB);
-  const heapMiB = isUnresolved(heapText) ? fit.heapMiB : parseJvm(heapText);
-  const overheadText = props.get(`spark.${role}.memoryOverhead`)?.value;
-  const overheadMiB = overheadText && !isUnresolved(overheadText)
-    ? parseJvm(overheadText)
-    : Math.max(384, Math.ceil(tuning.overheadFactor * heapMiB));
-  const coresText = props.get(`spark.${role}.cores`)?.value;
-  const finalCores = coresText && !isUnresolved(coresText) ? Number(coresText) : cores;
-  const extra = role === 'executor' ? fit.extraMiB : 0;
+/** A role's heap, overhead and cores after the overrides, as numbers: the properties are their rendering. */
+interface RoleSize {
+  readonly heapMiB: number;
+  /** The overhead set as a property; undefined leaves it to the platform's max(384 MiB, factor × heap). */
+  readonly overheadMiB?: number;
+  readonly cores: number;
+}
+
+function resourceSizing(size: RoleSize, cpu: number, fit: MemoryFit, extraMiB: number, overheadFactor: number): ResourceSizing {
+  const overheadMiB = size.overheadMiB ?? overheadFor(size.heapMiB, overheadFactor);
   return {
-    cores: finalCores,
+    cores: size.cores,
     cpu,
-    heapMiB,
+    heapMiB: size.heapMiB,
     overheadMiB,
-    extraMiB: extra,
+    extraMiB,
     containerMiB: fit.containerMiB,
-    unusedMiB: fit.containerMiB - heapMiB - overheadMiB - extra,
-    memory: formatJvmSize(heapMiB),
+    unusedMiB: fit.containerMiB - size.heapMiB - overheadMiB - extraMiB,
+    memory: formatJvmSize(size.heapMiB),
     memoryOverhead: formatJvmSize(overheadMiB),
   };
+}
+
+/** The tuned sizes of a role before overrides: on Kubernetes the overhead is what the pod holds beyond heap and off-heap. */
+function tunedRoleSize(t: ResolvedTuning, role: 'executor' | 'driver'): RoleSize {
+  const fit = role === 'executor' ? t.executorFit : t.driverFit;
+  return {
+    heapMiB: fit.heapMiB,
+    overheadMiB: t.target === DeploymentTarget.KUBERNETES ? podOverheadMiB(t, role, fit.heapMiB) : undefined,
+    cores: role === 'executor' ? t.executorCores : t.driverCores,
+  };
+}
+
+/** The rest of a pod above the heap (and the executor's off-heap), in whole MiB as rendered. */
+function podOverheadMiB(t: ResolvedTuning, role: 'executor' | 'driver', heapMiB: number): number {
+  const fit = role === 'executor' ? t.executorFit : t.driverFit;
+  return Math.floor(fit.containerMiB - heapMiB - (role === 'executor' ? t.offHeapMiB : 0));
 }
 
 function parseJvm(text: string): number {
@@ -275,9 +292,9 @@ function tunedProperties(t: ResolvedTuning): PropertyList {
     }
   } else {
     // The pod request equals its limit: overhead is what the pod holds beyond heap and off-heap.
-    p.spark('spark.executor.memoryOverhead', formatJvmSize(t.executorFit.containerMiB - t.executorFit.heapMiB - t.offHeapMiB),
+    p.spark('spark.executor.memoryOverhead', formatJvmSize(podOverheadMiB(t, 'executor', t.executorFit.heapMiB)),
       `the rest of the ${t.executorShape.memoryGb} GB pod above heap${t.offHeapMiB ? ' and off-heap' : ''} (>= ${factorText}), so the pod request = limit is exactly the pod size`);
-    p.spark('spark.driver.memoryOverhead', formatJvmSize(t.driverFit.containerMiB - t.driverFit.heapMiB),
+    p.spark('spark.driver.memoryOverhead', formatJvmSize(podOverheadMiB(t, 'driver', t.driverFit.heapMiB)),
       `the rest of the ${t.driverShape.memoryGb} GB driver pod above the heap (>= ${factorText})`);
     p.spark('spark.kubernetes.executor.request.cores', String(t.executorShape.cpu), 'the pod\'s CPU request equals its limit (Guaranteed QoS)');
     p.spark('spark.kubernetes.executor.limit.cores', String(t.executorShape.cpu), 'the pod\'s CPU limit equals its request');
@@ -349,8 +366,12 @@ function tunedProperties(t: ResolvedTuning): PropertyList {
   return p;
 }
 
-/** Applies the overrides; returns the normalized keys set, each with the key the user wrote. */
-function applyOverrides(props: PropertyList, overrides: { [key: string]: string }, t: ResolvedTuning): Map<string, string> {
+/**
+ * Applies the overrides; returns the normalized keys set, each with the key the user wrote, and each role's
+ * heap, overhead and cores as numbers after them (an unresolved value keeps the tuned one).
+ */
+function applyOverrides(props: PropertyList, overrides: { [key: string]: string }, t: ResolvedTuning):
+{ keys: Map<string, string>; sizes: { executor: RoleSize; driver: RoleSize } } {
   if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
     throw invalidValue('overrides', overrides, 'expected a map of property names to string values');
   }
@@ -360,25 +381,32 @@ function applyOverrides(props: PropertyList, overrides: { [key: string]: string 
   for (const o of normalized) {
     props.set({ key: o.key, value: o.value, reason: 'user override', kind: o.kind });
   }
-  // A memory override must still fit its container.
+  const sizes = { executor: tunedRoleSize(t, 'executor'), driver: tunedRoleSize(t, 'driver') };
   for (const role of ['executor', 'driver'] as const) {
+    let { heapMiB, overheadMiB, cores } = sizes[role];
+    // A memory override must still fit its container.
     const memory = overrides[`spark.${role}.memory`];
+    const overhead = overrides[`spark.${role}.memoryOverhead`];
     if (memory !== undefined && !isUnresolved(memory)) {
       const fit = role === 'executor' ? t.executorFit : t.driverFit;
-      const overhead = t.target === DeploymentTarget.KUBERNETES ? overrides[`spark.${role}.memoryOverhead`] : undefined;
-      checkMemoryOverride(`overrides['spark.${role}.memory']`, memory, fit, t.overheadFactor, overhead);
+      checkMemoryOverride(`overrides['spark.${role}.memory']`, memory, fit, t.overheadFactor, t.target === DeploymentTarget.KUBERNETES ? overhead : undefined);
+      heapMiB = parseJvm(memory);
       if (t.target === DeploymentTarget.KUBERNETES && overhead === undefined) {
         // Keep the pod exact: the overhead takes what the new heap leaves.
-        const heap = parseJvm(memory);
-        props.spark(`spark.${role}.memoryOverhead`, formatJvmSize(fit.containerMiB - heap - (role === 'executor' ? t.offHeapMiB : 0)),
-          'the rest of the pod above the overridden heap');
+        overheadMiB = podOverheadMiB(t, role, heapMiB);
+        props.spark(`spark.${role}.memoryOverhead`, formatJvmSize(overheadMiB), 'the rest of the pod above the overridden heap');
       }
     }
-    const cores = overrides[`spark.${role}.cores`];
+    if (overhead !== undefined) overheadMiB = isUnresolved(overhead) ? undefined : parseJvm(overhead);
+    const coresText = overrides[`spark.${role}.cores`];
     const shape = role === 'executor' ? t.executorShape : t.driverShape;
-    if (cores !== undefined && !isUnresolved(cores) && Number(cores) > Math.ceil(shape.cpu)) {
-      throw invalidValue(`overrides['spark.${role}.cores']`, cores, `at most the ${role} ${t.target === DeploymentTarget.EMR_SERVERLESS ? 'worker' : 'pod'}'s ${shape.cpu} vCPU`);
+    if (coresText !== undefined && !isUnresolved(coresText)) {
+      if (Number(coresText) > Math.ceil(shape.cpu)) {
+        throw invalidValue(`overrides['spark.${role}.cores']`, coresText, `at most the ${role} ${t.target === DeploymentTarget.EMR_SERVERLESS ? 'worker' : 'pod'}'s ${shape.cpu} vCPU`);
+      }
+      cores = Number(coresText);
     }
+    sizes[role] = { heapMiB, overheadMiB, cores };
   }
-  return keys;
+  return { keys, sizes };
 }
