@@ -2,9 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CliIo, ExitCode, choiceFlag, flag, numberFlag, parseArgs, UsageError } from './args';
 import { DeploymentTarget } from '../config';
+import { TableFormat, TableFormatOptions } from '../config/table-formats';
 import { LOCAL_SPARK_LINES, localSparkEnvironment } from '../local/local-environment';
 import { localJob } from '../local/local-job';
 import { sparkSubmitCommand, startLocalRun } from '../local/local-runner';
+import { tableFormatOfArguments } from '../local/table-jars';
 
 export const LOCAL_USAGE = `Usage: spark-deploy local run <entry-point> [flags] [-- <job arguments>]
 
@@ -25,8 +27,27 @@ Flags:
   --max-driver-memory-mib N   cap on the driver heap (default 2048)
   --target emr-serverless|kubernetes  --worker-cpu N  --worker-memory-gb N  --release LABEL
   --input-gb N  --python-heavy  --conf key=value ...   the tuning (default: kubernetes, 2 vCPU, 8 GB)
+  --table-format delta|iceberg  the table format's SQL extension, catalog and pinned jars (from
+                              scripts/fetch-table-jars.sh), as the target renders them; for the table
+                              entry point the default is the job's --format, else what a local --target holds
+  --warehouse URI             Iceberg: a path catalog's warehouse (the catalog 'tables')
   --print-conf                print spark-defaults.conf and the command; run nothing
 `;
+
+/**
+ * `--table-format` (with `--warehouse` for an Iceberg path catalog); for the `table` entry point without
+ * it, the format its `--format` argument or local `--target` names, so its jars and settings are in place.
+ */
+function localTableFormat(args: ReturnType<typeof parseArgs>, entryPoint: string, jobArgs: string[]): TableFormatOptions | undefined {
+  const warehouse = flag(args, 'warehouse');
+  const format = choiceFlag(args, 'table-format', Object.values(TableFormat)) as TableFormat | undefined
+    ?? (entryPoint === 'table' ? tableFormatOfArguments(jobArgs) : undefined);
+  if (format === undefined) {
+    if (warehouse !== undefined) throw new UsageError('--warehouse: needs an Iceberg table format (--table-format iceberg)');
+    return undefined;
+  }
+  return warehouse === undefined ? { format } : { format, warehouse };
+}
 
 /** `spark-deploy local run <entry-point>`. */
 export async function localCommand(argv: string[], io: CliIo): Promise<number> {
@@ -44,7 +65,7 @@ export async function localCommand(argv: string[], io: CliIo): Promise<number> {
   try {
     const args = parseArgs(rest, {
       values: ['spark-line', 'artifact', 'python', 'endpoint', 'master', 'max-driver-memory-mib', 'target', 'worker-cpu',
-        'worker-memory-gb', 'driver-cpu', 'driver-memory-gb', 'release', 'input-gb', 'conf'],
+        'worker-memory-gb', 'driver-cpu', 'driver-memory-gb', 'release', 'input-gb', 'conf', 'table-format', 'warehouse'],
       booleans: ['python-heavy', 'print-conf', 'dependency-archive', 'help'],
     });
     if (flag(args, 'help')) {
@@ -66,6 +87,7 @@ export async function localCommand(argv: string[], io: CliIo): Promise<number> {
       if (eq <= 0) throw new UsageError(`--conf: '${pair}' is not key=value`);
       overrides[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
+    const tableFormat = localTableFormat(args, entryPoint, jobArgs);
     printOnly = flag(args, 'print-conf') === 'true';
     const venv = localSparkEnvironment(sparkLine);
     const python = flag(args, 'python');
@@ -86,6 +108,7 @@ export async function localCommand(argv: string[], io: CliIo): Promise<number> {
         driver: driverCpu !== undefined ? { cpu: driverCpu, memoryGb: driverMemoryGb! } : undefined,
         inputSizeGb: numberFlag(args, 'input-gb'),
         pythonHeavy: flag(args, 'python-heavy') === 'true',
+        tableFormat,
         overrides,
       },
       stdio: 'inherit',

@@ -4,6 +4,7 @@ import { archiveLoadsLocally, localPythonTarget } from './local-dependencies';
 import { LocalSparkEnvironment, s3aJars } from './local-environment';
 import { LocalInvocation } from './local-runner';
 import { LocalSparkDefaults } from './local-spark-defaults';
+import { tableFormatJars } from './table-jars';
 import { describePythonTarget, PythonTarget } from '../artifacts/python-target';
 import { invalidValue } from '../config/errors';
 import { SparkConfiguration } from '../config/spark-configuration';
@@ -94,6 +95,8 @@ export function localJob(options: LocalJobOptions): { config: SparkConfiguration
     storage,
     sparkVersion: env.sparkVersion,
     jars: options.endpoint !== undefined ? s3aJars(env) : undefined,
+    // The format's pinned jars for this Spark line, in place of the ones the target renders (its image's or EMR's).
+    tableJars: options.tuning.tableFormat ? tableFormatJars(env, options.tuning.tableFormat.format) : undefined,
   });
   return {
     config,

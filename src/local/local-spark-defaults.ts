@@ -1,6 +1,7 @@
 import { invalidValue } from '../config/errors';
 import { parseSizeMiB, formatJvmSize } from '../config/sizes';
 import { SparkConfiguration } from '../config/spark-configuration';
+import { isTableFormatJar } from '../config/table-formats';
 import { DeploymentTarget, PropertyKind, StorageKind, StorageOptions } from '../config/types';
 
 /** Options for rendering a configuration for a local run. */
@@ -22,6 +23,14 @@ export interface LocalSparkDefaultsOptions {
    * @default - none
    */
   readonly jars?: string[];
+  /**
+   * The table format's jars as local files (`tableFormatJars()`, fetched by `scripts/fetch-table-jars.sh`):
+   * they replace the table-format jars the target rendered in `spark.jars` (EMR's bundled paths, the
+   * image's or the artifact's URIs), which do not exist on this machine. The rest of the format's
+   * properties (SQL extension, catalogs) stay as rendered.
+   * @default - none: `spark.jars` keeps what was rendered
+   */
+  readonly tableJars?: string[];
   /**
    * Storage the local run reaches instead of the rendered one, e.g. a local S3 server
    * (`{ kind: StorageKind.S3_COMPATIBLE, endpoint: 'http://127.0.0.1:5000' }`). Its S3A properties,
@@ -99,7 +108,7 @@ export class LocalSparkDefaults {
     if (!Number.isInteger(maxDriver) || maxDriver < 512) {
       throw invalidValue('maxDriverMemoryMiB', maxDriver, 'expected a whole number of MiB, at least 512');
     }
-    for (const jar of options.jars ?? []) {
+    for (const jar of [...(options.jars ?? []), ...(options.tableJars ?? [])]) {
       if (!jar.endsWith('.jar')) throw invalidValue('jars', jar, 'expected paths to .jar files');
     }
     const props = { ...rendered };
@@ -132,13 +141,21 @@ export class LocalSparkDefaults {
       set('spark.driver.memory', formatJvmSize(maxDriver),
         `local-mode-safe driver heap (rendered: ${driverHeap ?? 'unset'}); the local JVM holds driver and executors`);
     }
-    if (options.jars && options.jars.length > 0) {
+    const tableJars = options.tableJars ?? [];
+    const connectorJars = options.jars ?? [];
+    if (connectorJars.length > 0 || tableJars.length > 0) {
       if (props['spark.jars.packages'] !== undefined) {
-        removed['spark.jars.packages'] = 'the connector jars are local files (spark.jars): nothing is downloaded';
+        removed['spark.jars.packages'] = 'the jars are local files (spark.jars): nothing is downloaded';
         delete props['spark.jars.packages'];
       }
-      const existing = props['spark.jars'] ? props['spark.jars'].split(',') : [];
-      set('spark.jars', [...existing, ...options.jars].join(','), 'the S3A connector, its AWS SDK and the cloud committers, fetched once by scripts/fetch-s3a-jars.sh');
+      const rendered = props['spark.jars'] ? props['spark.jars'].split(',') : [];
+      // The rendered table-format jars live on the target's workers or image; the same version's local files replace them.
+      const kept = tableJars.length > 0 ? rendered.filter(uri => !isTableFormatJar(uri)) : rendered;
+      const why = [
+        ...(tableJars.length > 0 ? [`the table format's pinned jars, fetched once by scripts/fetch-table-jars.sh (rendered: ${rendered.filter(isTableFormatJar).join(',') || 'none'})`] : []),
+        ...(connectorJars.length > 0 ? ['the S3A connector, its AWS SDK and the cloud committers, fetched once by scripts/fetch-s3a-jars.sh'] : []),
+      ];
+      set('spark.jars', [...kept, ...tableJars, ...connectorJars].join(','), why.join('; '));
     }
     for (const [key, value] of Object.entries(options.additionalProperties ?? {})) {
       set(key, value, 'requested for this local run');

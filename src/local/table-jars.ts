@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { LocalSparkEnvironment } from './local-environment';
 import { invalidValue } from '../config/errors';
-import { TABLE_FORMAT_PACKAGES, TableFormat, tableFormatSupport } from '../config/table-formats';
+import { TABLE_FORMAT_PACKAGES, TableFormat, tableFormatOfProperties, tableFormatSupport } from '../config/table-formats';
 import { DeploymentTarget } from '../config/types';
 
 /** Where `scripts/fetch-table-jars.sh` puts a line's Delta and Iceberg jars. */
@@ -38,4 +38,41 @@ export function tableFormatLocalProperties(env: LocalSparkEnvironment, format: T
   });
   // spark.jars comes from the local files instead (LocalSparkDefaults' `jars`).
   return Object.fromEntries(support.entries.filter(e => e.key !== 'spark.jars').map(e => [e.key, e.value]));
+}
+
+/**
+ * The local jars for the table format a rendered configuration uses (read from its `spark.sql.extensions`),
+ * for `LocalSparkDefaults`' `tableJars`; none when it uses no table format.
+ */
+export function tableJarsForProperties(env: LocalSparkEnvironment, properties: { [key: string]: string }): string[] {
+  const format = tableFormatOfProperties(properties);
+  return format === undefined ? [] : tableFormatJars(env, format);
+}
+
+/**
+ * The table format of a local `table` run: `--format` among the job's arguments, else what a local
+ * `--target` directory holds (a Delta log, Iceberg metadata); undefined for Parquet or when unknown.
+ */
+export function tableFormatOfArguments(args: string[]): TableFormat | undefined {
+  const value = (name: string) => {
+    const i = args.indexOf(name);
+    if (i >= 0) return args[i + 1];
+    const inline = args.find(a => a.startsWith(`${name}=`));
+    return inline?.slice(name.length + 1);
+  };
+  const given = value('--format');
+  if (given !== undefined) {
+    if (given === 'parquet') return undefined;
+    if (!Object.values(TableFormat).includes(given as TableFormat)) {
+      throw invalidValue('--format', given, `expected one of ${[...Object.values(TableFormat), 'parquet'].join(', ')}`);
+    }
+    return given as TableFormat;
+  }
+  const target = value('--target') ?? value('--input');
+  if (target === undefined) return undefined;
+  const dir = target.startsWith('file://') ? target.slice('file://'.length) : target;
+  if (dir.includes('://')) return undefined;
+  if (fs.existsSync(path.join(dir, '_delta_log'))) return TableFormat.DELTA;
+  if (fs.existsSync(path.join(dir, 'metadata'))) return TableFormat.ICEBERG;
+  return undefined;
 }
