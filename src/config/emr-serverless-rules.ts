@@ -243,8 +243,23 @@ export function checkEmrServerlessProperties(props: { [key: string]: string }, r
 
 /** The StartJobRun job driver fields the size rules cover. */
 export interface SparkSubmitFields {
+  /**
+   * The entry point (1 to `MAX_ENTRY_POINT_LENGTH` characters).
+   * @see https://docs.aws.amazon.com/emr-serverless/latest/APIReference/API_SparkSubmit.html
+   * @default - not checked
+   */
   readonly entryPoint?: string;
+  /**
+   * The entry point's arguments (at most `MAX_ENTRY_POINT_ARGUMENTS`, each 1 to `MAX_ENTRY_POINT_ARGUMENT_LENGTH` characters).
+   * @see https://docs.aws.amazon.com/emr-serverless/latest/APIReference/API_SparkSubmit.html
+   * @default - none
+   */
   readonly entryPointArguments?: string[];
+  /**
+   * The spark-submit parameters (at most `MAX_SPARK_SUBMIT_PARAMETERS` characters).
+   * @see https://docs.aws.amazon.com/emr-serverless/latest/APIReference/API_SparkSubmit.html
+   * @default - none
+   */
   readonly sparkSubmitParameters?: string;
 }
 

@@ -1,4 +1,5 @@
 import { invalidValue } from './errors';
+import type { WorkerShape } from './types';
 
 /** The memory rule of one EMR Serverless worker size. */
 export interface EmrWorkerRule {
@@ -69,4 +70,19 @@ export function validateEmrWorkerDisk(field: string, diskGb: number, shuffleOpti
     throw invalidValue(field, diskGb,
       `${shuffleOptimized ? 'shuffle-optimized' : 'standard'} disks take ${range.min}-${range.max} GB (whole GB)`);
   }
+}
+
+/** The EMR Serverless worker rules as static methods (jsii carries classes; the functions above are TypeScript-only). */
+export class EmrWorkers {
+  /** Every valid worker rule, smallest first. */
+  public static rules(): EmrWorkerRule[] {
+    return emrWorkerRules();
+  }
+
+  /** Every valid (vCPU, memory GB) worker shape. */
+  public static shapes(): WorkerShape[] {
+    return emrWorkerSizes();
+  }
+
+  private constructor() {}
 }

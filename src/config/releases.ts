@@ -74,7 +74,7 @@ export const DEFAULT_EMR_RELEASE = 'emr-7.12.0';
 /** The Spark version used on Kubernetes when none is given (same line as the default EMR release). */
 export const DEFAULT_KUBERNETES_SPARK_VERSION = '3.5.6';
 
-// Open-source Spark builds: the Hadoop they bundle decides the S3A and AWS SDK jars (facts §4.4).
+// Open-source Spark builds: the Hadoop they bundle (Spark's downloads page, hadoop3 builds) decides the S3A and AWS SDK jars.
 const OSS_LINES: Record<string, { hadoop: string; scala: string; python: string[] }> = {
   '3.5': { hadoop: '3.3.4', scala: '2.12', python: ['3.8+'] },
   '4.0': { hadoop: '3.4.1', scala: '2.13', python: ['3.9+'] },
@@ -139,4 +139,32 @@ export function resolveSparkVersion(version: string, field = 'release'): SparkRe
     javaVersion: 17,
     ansiByDefault: line.startsWith('4.'),
   };
+}
+
+/**
+ * The releases the configuration model knows, as static methods (the functions above are TypeScript-only:
+ * jsii carries classes, so Python users call these).
+ */
+export class SparkReleases {
+  /** An EMR Serverless release label with what it runs; an unknown label is an error listing the known ones. */
+  public static emr(label: string): EmrRelease {
+    return resolveEmrRelease(label);
+  }
+
+  /** An open-source Spark version as the Spark Operator runs it. */
+  public static spark(version: string): SparkRelease {
+    return resolveSparkVersion(version);
+  }
+
+  /** Every EMR Serverless release label the model knows. */
+  public static knownEmrLabels(): string[] {
+    return knownEmrReleaseLabels();
+  }
+
+  /** Whether an EMR release label is at least major.minor. */
+  public static emrAtLeast(label: string, major: number, minor: number): boolean {
+    return emrReleaseAtLeast(label, major, minor);
+  }
+
+  private constructor() {}
 }

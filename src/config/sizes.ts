@@ -86,3 +86,23 @@ export function requireInteger(field: string, value: number, min: number, max = 
   }
   return value;
 }
+
+/** Memory sizes as static methods (jsii carries classes; the functions above are TypeScript-only). */
+export class MemorySizes {
+  /** MiB of a size such as `14g`, `7424m`, `16 GB` or `2Gi` (a bare number is MiB); throws naming `field`. */
+  public static parseMiB(field: string, value: string): number {
+    return parseSizeMiB(field, value);
+  }
+
+  /** MiB as a JVM size: whole GiB as `14g`, otherwise `7424m`. */
+  public static formatJvm(mib: number): string {
+    return formatJvmSize(mib);
+  }
+
+  /** MiB as a Kubernetes quantity (`7424Mi`). */
+  public static formatKubernetesQuantity(mib: number): string {
+    return formatKubernetesQuantity(mib);
+  }
+
+  private constructor() {}
+}

@@ -91,7 +91,10 @@ export class SparkConfiguration {
   public readonly driver: ResourceSizing;
   /** Shuffle partitions chosen. */
   public readonly shufflePartitions: number;
-  /** Fixed executor count, when dynamic allocation is off. */
+  /**
+   * Fixed executor count, when dynamic allocation is off.
+   * @default - dynamic allocation: no fixed count
+   */
   public readonly executorInstances?: number;
   /** The dynamic allocation cap (when dynamic allocation is on). */
   public readonly maxExecutors: number;
@@ -218,7 +221,10 @@ export class SparkConfiguration {
 /** A role's heap, overhead and cores after the overrides, as numbers: the properties are their rendering. */
 interface RoleSize {
   readonly heapMiB: number;
-  /** The overhead set as a property; undefined leaves it to the platform's max(384 MiB, factor × heap). */
+  /**
+   * The overhead set as a property.
+   * @default - none set: the platform's max(384 MiB, factor × heap)
+   */
   readonly overheadMiB?: number;
   readonly cores: number;
 }
@@ -269,7 +275,7 @@ function tunedProperties(t: ResolvedTuning): PropertyList {
     ? 'Python-heavy: 40% overhead, Spark\'s own factor for non-JVM jobs on Kubernetes'
     : '10% overhead, the EMR Serverless and Spark JVM default';
 
-  // ---- Resources: one executor per worker/pod, sized to fill it (facts §1.1, §2.1).
+  // ---- Resources: one executor per worker/pod, sized to fill it (EMR Serverless worker configurations; Spark docs running-on-kubernetes).
   p.spark('spark.executor.cores', t.executorCores, t.executorCores > t.executorShape.cpu
     ? `one executor per ${t.executorShape.cpu}-vCPU ${workerWord}: ${t.executorCores} task threads, each still gets at least 90% of a vCPU (one fewer would leave the ${workerWord} ${Math.round((1 - (t.executorCores - 1) / t.executorShape.cpu) * 100)}% idle)`
     : `one executor per ${t.executorShape.cpu}-vCPU ${workerWord} uses all of its vCPU`);
@@ -333,7 +339,7 @@ function tunedProperties(t: ResolvedTuning): PropertyList {
     }
   }
 
-  // ---- SQL shuffle and AQE (facts §3; Spark docs sql-performance-tuning).
+  // ---- SQL shuffle and AQE (Spark docs sql-performance-tuning).
   p.spark('spark.sql.shuffle.partitions', t.shufflePartitions,
     `max(2 × ${t.executorCores * (t.executorInstances ?? t.maxExecutors)} cores${t.inputSizeGb !== undefined ? `, ${t.inputSizeGb} GB / 128 MB` : ''}), a multiple of the cores; AQE coalesces small ones`);
   p.spark('spark.sql.adaptive.enabled', true, 'adaptive query execution re-plans from runtime statistics');

@@ -4,7 +4,7 @@ import { ConfigEntry, DeploymentTarget, PropertyKind, StorageKind } from './type
 // S3A keys and values: hadoop-aws performance.md, committers.md, authentication.md; Spark docs
 // cloud-integration.md for the committer bindings.
 
-/** Maven coordinates of the S3A connector, its AWS SDK and Spark's cloud committers, per Spark line (facts §4.4). */
+/** Maven coordinates of the S3A connector, its AWS SDK and Spark's cloud committers, per Spark line (the Hadoop each Spark build bundles, and the AWS SDK its hadoop-aws depends on, per Maven Central). */
 const CONNECTOR_PACKAGES: Record<string, (sparkVersion: string) => string[]> = {
   '3.5': v => ['org.apache.hadoop:hadoop-aws:3.3.4', 'com.amazonaws:aws-java-sdk-bundle:1.12.262', `org.apache.spark:spark-hadoop-cloud_2.12:${v}`],
   '4.0': v => ['org.apache.hadoop:hadoop-aws:3.4.1', 'software.amazon.awssdk:bundle:2.24.6', `org.apache.spark:spark-hadoop-cloud_2.13:${v}`],
@@ -117,4 +117,14 @@ export function s3aProperties(t: ResolvedTuning): ConfigEntry[] {
     }
     return out;
   }
+}
+
+/** The connector packages as a static method (jsii carries classes; `connectorPackages` is TypeScript-only). */
+export class ConnectorPackages {
+  /** The Maven packages a local (open-source) run on a Spark line needs for S3A and, optionally, Delta Lake. */
+  public static forSpark(sparkLine: string, sparkVersion: string, deltaLake: boolean): string[] {
+    return connectorPackages(sparkLine, sparkVersion, deltaLake);
+  }
+
+  private constructor() {}
 }

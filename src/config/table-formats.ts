@@ -1,7 +1,7 @@
 import { invalidValue } from './errors';
 import { SparkRelease } from './releases';
-import { isUnresolved } from './unresolved';
 import { ConfigEntry, DeploymentTarget, PropertyKind } from './types';
+import { isUnresolved } from './unresolved';
 
 /** A table format a job reads and writes. */
 export enum TableFormat {

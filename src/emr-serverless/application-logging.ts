@@ -27,12 +27,35 @@ export function validateCloudWatchLogs(cw: CloudWatchLogsOptions | undefined): v
 
 /** Where the application's logs and metrics go. */
 export interface MonitoringInput {
+  /**
+   * S3 logs.
+   * @default - none
+   */
   readonly s3Logs?: S3LogsOptions;
-  /** The checked `s3://` location of `s3Logs` (`s3LogUri`). */
+  /**
+   * The checked `s3://` location of `s3Logs` (`s3LogUri`).
+   * @default - none
+   */
   readonly logUri?: string;
+  /**
+   * CloudWatch logs.
+   * @default - none
+   */
   readonly cloudWatchLogs?: CloudWatchLogsOptions;
+  /**
+   * Managed persistence.
+   * @default true
+   */
   readonly managedPersistence?: boolean;
+  /**
+   * The managed persistence key.
+   * @default - AWS-owned key
+   */
   readonly managedPersistenceKey?: { readonly keyArn: string };
+  /**
+   * Prometheus remote-write URL.
+   * @default - no Prometheus metrics
+   */
   readonly prometheusRemoteWriteUrl?: string;
 }
 

@@ -57,9 +57,9 @@ export interface EmrServerlessApplicationProps {
    */
   readonly releaseLabel?: string;
   /**
-   * CPU architecture. Custom images must be built for it.
+   * CPU architecture. Custom images must be built for it. ARM64 (Graviton) has the better price-performance.
    * @see https://docs.aws.amazon.com/emr-serverless/latest/APIReference/API_CreateApplication.html
-   * @default EmrServerlessArchitecture.ARM64 (Graviton: better price-performance)
+   * @default EmrServerlessArchitecture.ARM64
    */
   readonly architecture?: EmrServerlessArchitecture;
   /**

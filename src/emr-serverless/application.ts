@@ -67,7 +67,10 @@ export class EmrServerlessApplication extends EmrServerlessApplicationBase imple
    * @default - none
    */
   public readonly initialCapacity?: InitialCapacity;
-  /** The `s3://` log location, when S3 logs are on. */
+  /**
+   * The `s3://` log location, when S3 logs are on.
+   * @default - no S3 logs
+   */
   public readonly logUri?: string;
   /**
    * The KMS key ARN of the S3 logs, when they have one.

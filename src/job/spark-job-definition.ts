@@ -74,8 +74,8 @@ export interface SparkJobDefinitionProps {
    */
   readonly sparkConf?: { [key: string]: string };
   /**
-   * Run time limit, minutes (EMR Serverless: 1 to 10080, i.e. 7 days).
-   * @default 720 (12 hours)
+   * Run time limit, minutes (EMR Serverless: 1 to 10080, i.e. 7 days; the default is 12 hours).
+   * @default 720
    */
   readonly timeoutMinutes?: number;
   /**
@@ -142,7 +142,10 @@ export class SparkJobDefinition {
   public readonly timeoutMinutes: number;
   /** Attempts in all (1 = no retry). */
   public readonly maxAttempts: number;
-  /** Failed attempts allowed per hour, when set. */
+  /**
+   * Failed attempts allowed per hour, when set.
+   * @default - no per-hour budget
+   */
   public readonly maxFailedAttemptsPerHour?: number;
 
   public constructor(props: SparkJobDefinitionProps) {

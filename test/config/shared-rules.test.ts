@@ -1,5 +1,8 @@
+import { EmrWorkers } from '../../src/config/emr-serverless-workers';
+import { SparkReleases } from '../../src/config/releases';
 import { isS3BucketName, isS3KeyPrefix, parseS3Uri, s3PrefixUri, s3Uri } from '../../src/config/s3-paths';
-import { isJvmSize, jvmSizeMiB } from '../../src/config/sizes';
+import { isJvmSize, jvmSizeMiB, MemorySizes } from '../../src/config/sizes';
+import { ConnectorPackages } from '../../src/config/storage-properties';
 import { isUnresolved, setUnresolvedCheck } from '../../src/config/unresolved';
 
 // The rules src/ writes once; each is checked against the service's or Spark's own definition.
@@ -73,5 +76,33 @@ describe('unresolved values', () => {
     } finally {
       setUnresolvedCheck(() => false);
     }
+  });
+});
+
+describe('the static methods jsii carries to Python', () => {
+  // Facts from the EMR release guide (emr-7.12.0 runs Spark 3.5.6; Spark 4 builds on Scala 2.13),
+  // the EMR Serverless worker table (1/2/4/8/16 vCPU with their memory ranges and steps) and Spark 3.5's Hadoop.
+  test('SparkReleases', () => {
+    expect(SparkReleases.emr('emr-7.12.0').sparkVersion).toBe('3.5.6');
+    expect(SparkReleases.spark('4.0.1').scalaBinaryVersion).toBe('2.13');
+    expect(SparkReleases.knownEmrLabels()).toContain('emr-spark-8.0.0');
+    expect(SparkReleases.emrAtLeast('emr-7.10.0', 7, 9)).toBe(true);
+    expect(SparkReleases.emrAtLeast('emr-6.15.0', 7, 0)).toBe(false);
+    expect(() => SparkReleases.emr('emr-5.0.0')).toThrow(/releaseLabel: 'emr-5.0.0' is not valid/);
+  });
+
+  test('EmrWorkers: 7 + 13 + 23 + 12 + 12 shapes', () => {
+    const shapes = EmrWorkers.shapes();
+    expect(shapes).toHaveLength(7 + 13 + 23 + 12 + 12);
+    expect(shapes).toContainEqual({ cpu: 16, memoryGb: 120 });
+    expect(shapes).not.toContainEqual({ cpu: 8, memoryGb: 18 });
+    expect(EmrWorkers.rules().map(r => r.cpu)).toEqual([1, 2, 4, 8, 16]);
+  });
+
+  test('MemorySizes and ConnectorPackages', () => {
+    expect(MemorySizes.parseMiB('f', '16 GB')).toBe(16 * 1024);
+    expect(MemorySizes.formatJvm(14 * 1024)).toBe('14g');
+    expect(MemorySizes.formatKubernetesQuantity(7424.5)).toBe('7424Mi');
+    expect(ConnectorPackages.forSpark('3.5', '3.5.6', false)).toContain('org.apache.hadoop:hadoop-aws:3.3.4');
   });
 });
