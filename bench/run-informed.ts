@@ -1,7 +1,8 @@
 /**
- * Run-informed tuning on three generated workloads (skewed join, spilling sort-merge join, many small files), each
- * run three ways side by side on local Spark: Spark's defaults, our static tuning (`tune` for a 2-vCPU pod of the
- * same memory), and the run-informed tuning (`tune --from-run` over the default run's event log).
+ * Run-informed tuning on three generated workloads (a join with one hot key, a spilling aggregation, 3200 small
+ * files), each run three ways side by side on local Spark with a small executor (2 cores, 512 MiB heap): Spark's
+ * defaults, our static tuning (`tune` for the same executor shape), and the run-informed tuning (`tune --from-run`
+ * over the default run's event log, its printed configuration applied to the rerun).
  * Prints a markdown table: wall time, Spark's task time, spill bytes (Spark's own), and the cost estimate of each
  * run (the local JVM priced by the table). Usage: npx ts-node --transpile-only bench/run-informed.ts [4.0|3.5]
  */
@@ -14,12 +15,21 @@ import { runWorkload, WorkloadRun } from '../test/support/run-informed-workload'
 
 const line = process.argv[2] ?? '4.0';
 const WORKLOADS: Array<{ name: string; rows: string }> = [
-  { name: 'skew', rows: '200000' },
-  { name: 'spill', rows: '2000000' },
-  { name: 'small-files', rows: '50000' },
+  { name: 'skew', rows: '2500000' },
+  { name: 'agg', rows: '2000000' },
+  { name: 'small-files', rows: '320000' },
 ];
-// Spark's defaults for a 2-core local run with a 1 GB heap.
-const DEFAULTS = { 'spark.master': 'local[2]', 'spark.driver.memory': '1g' };
+// Spark's defaults on a small executor: 2 cores, a 512 MiB heap (local mode: the driver JVM runs the tasks).
+const DEFAULTS = { 'spark.master': 'local[2]', 'spark.driver.memory': '512m' };
+// The pod that holds that heap: 512 MiB + the 384 MiB minimum overhead.
+const EXECUTOR = { cpu: 2, memoryGb: 0.875 };
+// The keys a local run can take from a tuned configuration (the S3A committer and cloud keys need a cluster).
+const LOCAL_KEY = (k: string) => k.startsWith('spark.sql.shuffle.') || k.startsWith('spark.sql.adaptive.') || k.startsWith('spark.sql.files.') || k === 'spark.serializer';
+
+function localConf(properties: { [k: string]: string }): Record<string, string> {
+  const sql = Object.fromEntries(Object.entries(properties).filter(([k]) => LOCAL_KEY(k)));
+  return { ...DEFAULTS, ...sql, 'spark.driver.memory': properties['spark.executor.memory'] };
+}
 
 async function tuneJson(argv: string[]): Promise<any> {
   let out = '';
@@ -30,9 +40,7 @@ async function tuneJson(argv: string[]): Promise<any> {
 }
 
 function staticConf(): Record<string, string> {
-  const config = SparkConfiguration.tune({ target: DeploymentTarget.KUBERNETES, release: line === '4.0' ? '4.0.2' : '3.5.6', executor: { cpu: 2, memoryGb: 1.375 } });
-  const sql = Object.fromEntries(Object.entries(config.properties()).filter(([k]) => k.startsWith('spark.sql.shuffle.') || k.startsWith('spark.sql.adaptive.') || k === 'spark.serializer'));
-  return { ...DEFAULTS, ...sql, 'spark.driver.memory': config.get('spark.executor.memory')! };
+  return localConf(SparkConfiguration.tune({ target: DeploymentTarget.KUBERNETES, release: line === '4.0' ? '4.0.2' : '3.5.6', executor: EXECUTOR }).properties());
 }
 
 interface Row { workload: string; config: string; run: WorkloadRun; costUsd: number; changed: string }
@@ -41,21 +49,28 @@ async function main_(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-run-informed-'));
   const rows: Row[] = [];
   const started = process.cpuUsage();
+  const loadBefore = os.loadavg();
+  const startedAt = Date.now();
   for (const w of WORKLOADS) {
     const dirs = { default: path.join(work, `${w.name}-default`), static: path.join(work, `${w.name}-static`), informed: path.join(work, `${w.name}-informed`) };
-    const d = await runWorkload(line, w.name, dirs.default, { ...DEFAULTS, rows: w.rows });
-    const s = await runWorkload(line, w.name, dirs.static, { ...staticConf(), rows: w.rows });
+    // The small files are written once (pyarrow, outside Spark) and read by all three runs.
+    const input = { rows: w.rows, data: path.join(work, `${w.name}-data`) };
+    const d = await runWorkload(line, w.name, dirs.default, { ...DEFAULTS, ...input });
+    const s = await runWorkload(line, w.name, dirs.static, { ...staticConf(), ...input });
     const advice = await tuneJson(['tune', '--from-run', dirs.default, '--target', 'kubernetes', '--format', 'json']);
-    const informedConf = { ...DEFAULTS, ...advice.recommendation.properties, 'spark.driver.memory': advice.properties['spark.executor.memory'], 'rows': w.rows };
-    const r = await runWorkload(line, w.name, dirs.informed, informedConf);
+    const r = await runWorkload(line, w.name, dirs.informed, { ...localConf(advice.properties), ...input });
+    if (d.checksum !== s.checksum || d.checksum !== r.checksum) throw new Error(`${w.name}: results differ: ${d.checksum} ${s.checksum} ${r.checksum}`);
     for (const [config, run, dir, changed] of [['default', d, dirs.default, ''], ['static', s, dirs.static, ''],
       ['run-informed', r, dirs.informed, advice.changes.map((c: any) => `${c.key}=${c.to}`).join(', ')]] as const) {
       const cost = await tuneJson(['tune', '--from-run', dir, '--target', 'kubernetes', '--format', 'json']);
       rows.push({ workload: w.name, config, run, costUsd: cost.cost.run.usd, changed });
+      process.stderr.write(`${w.name} ${config}: ${JSON.stringify(run)}\n`);
     }
   }
   const cpu = process.cpuUsage(started);
-  console.log(`Spark ${line}, local[2], ${new Date().toISOString()}, load average ${os.loadavg().map(x => x.toFixed(1)).join(' ')}; bench process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`);
+  const load = (l: number[]) => l.map(x => x.toFixed(1)).join(' ');
+  console.log(`Spark ${line}, local[2], ${new Date().toISOString()}, ${((Date.now() - startedAt) / 60000).toFixed(1)} min; load average before ${load(loadBefore)}, after ${load(os.loadavg())}; `
+    + `bench process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`);
   console.log('| workload | configuration | wall s | task time s | tasks | spill memory MB | spill disk MB | cost estimate USD | run-informed changes |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const x of rows) {

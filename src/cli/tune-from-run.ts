@@ -8,6 +8,7 @@ import { heldSlotMs, idleSlotShare, isLocalRun, RunEvidence, spillTotals, totalT
 import { priceRun, pricedRegions, ResourceHours, RunCost, UnitPrices, unitPrices } from '../config/run-informed/prices';
 import { kubernetesHours, predictedHours, recommendFromRun, RunAdvice } from '../config/run-informed/recommend';
 import { containerFor, emrWorkerFor, runSettings } from '../config/run-informed/rules';
+import { jvmMiB } from '../config/run-informed/stats';
 import { JVM_OVERHEAD_FACTOR, NON_JVM_OVERHEAD_FACTOR } from '../config/tuning-rules';
 
 const FORMATS = ['table', 'json', 'conf'] as const;
@@ -34,13 +35,6 @@ export function isFromRunInvocation(argv: string[]): boolean {
   return argv.some(a => /^--(from-run|job-run-id)(=|$)/.test(a));
 }
 
-function parseJvmMiB(text: string | undefined): number | undefined {
-  const m = text === undefined ? null : /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*$/i.exec(text);
-  if (!m) return undefined;
-  const scale: Record<string, number> = { '': 1 / (1024 * 1024), 'k': 1 / 1024, 'm': 1, 'g': 1024, 't': 1024 * 1024 };
-  return Number(m[1]) * scale[m[2].toLowerCase()];
-}
-
 /** The executor and driver shapes the run had, from its properties (local mode: the one JVM). */
 function runShapes(e: RunEvidence, target: DeploymentTarget, factor: number): { executor?: WorkerShape; driver?: WorkerShape } {
   const p = e.properties;
@@ -48,7 +42,7 @@ function runShapes(e: RunEvidence, target: DeploymentTarget, factor: number): { 
   const local = isLocalRun(e);
   const settings = runSettings(e, {});
   const shapeOf = (cpu: number, heap: number, overheadText?: string): WorkerShape => {
-    const overhead = parseJvmMiB(overheadText);
+    const overhead = jvmMiB(overheadText);
     const container = overhead !== undefined ? heap + overhead : containerFor(heap, factor);
     if (target === DeploymentTarget.EMR_SERVERLESS) {
       const valid = [16, 8, 4, 2, 1].find(c => c <= cpu) ?? 1;
@@ -56,7 +50,7 @@ function runShapes(e: RunEvidence, target: DeploymentTarget, factor: number): { 
     }
     return { cpu, memoryGb: Math.ceil(container / 128) / 8 };
   };
-  const driverHeap = parseJvmMiB(p['spark.driver.memory']) ?? 1024;
+  const driverHeap = jvmMiB(p['spark.driver.memory']) ?? 1024;
   const driverCores = local ? settings.executorCores : Number(p['spark.driver.cores'] ?? 1);
   const driver = shapeOf(driverCores, driverHeap, p['spark.driver.memoryOverhead']);
   if (local) return { executor: driver, driver };

@@ -1,4 +1,5 @@
 import { EvidenceSourceKind, ExecutorEvidence, RunEvidence, StageEvidence } from '../config/run-informed/evidence';
+import { median, peakOverlap } from '../config/run-informed/stats';
 
 /** A source the run-informed tuning cannot use: printed as one line, exit code 2. */
 export class EvidenceError extends Error {
@@ -30,6 +31,12 @@ interface StageAcc {
   peakExec: number;
 }
 
+/** One file scan of a SQL plan: its driver-side file metrics and the ids of all its metrics. */
+interface ScanAcc {
+  filesId?: number;
+  bytesId?: number;
+}
+
 interface ExecAcc {
   cores: number;
   added: number;
@@ -39,13 +46,6 @@ interface ExecAcc {
   offHeap?: number;
   python?: number;
   memoryKill: boolean;
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function num(value: unknown): number {
@@ -76,6 +76,10 @@ export function evidenceFromEventLog(text: string, source: string): RunEvidence 
   const stages = new Map<string, StageAcc>();
   const executors = new Map<string, ExecAcc>();
   const intervals: Array<[number, number]> = [];
+  // SQL file scans: accumulator id -> scan, driver-side values by id, and the scans each stage's tasks ran.
+  const scanOfMetric = new Map<number, ScanAcc>();
+  const driverValues = new Map<number, number>();
+  const stageScans = new Map<string, Set<ScanAcc>>();
   let busySlotMs = 0;
   let memoryFailedTasks = 0;
   const stageOf = (id: number, attempt: number) => {
@@ -100,6 +104,21 @@ export function evidenceFromEventLog(text: string, source: string): RunEvidence 
     x.heap = maxDefined(x.heap, m.JVMHeapMemory);
     x.offHeap = maxDefined(x.offHeap, m.JVMOffHeapMemory);
     x.python = maxDefined(x.python, m.ProcessTreePythonRSSMemory);
+  };
+
+  const scansOf = (plan: any) => {
+    if (!plan || typeof plan !== 'object') return;
+    const metrics: any[] = Array.isArray(plan.metrics) ? plan.metrics : [];
+    const files = metrics.find(m => m.name === 'number of files read');
+    if (files) {
+      const ids = metrics.map(m => num(m.accumulatorId));
+      const scan = scanOfMetric.get(num(files.accumulatorId)) ?? {
+        filesId: num(files.accumulatorId),
+        bytesId: metrics.find(m => m.name === 'size of files read')?.accumulatorId,
+      };
+      for (const id of ids) scanOfMetric.set(id, scan);
+    }
+    for (const child of Array.isArray(plan.children) ? plan.children : []) scansOf(child);
   };
 
   lines.forEach((line, i) => {
@@ -150,6 +169,15 @@ export function evidenceFromEventLog(text: string, source: string): RunEvidence 
         s.completed = info['Completion Time'] ?? s.completed;
         break;
       }
+      case 'org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart':
+      case 'org.apache.spark.sql.execution.ui.SparkListenerSQLAdaptiveExecutionUpdate':
+        scansOf(event.sparkPlanInfo);
+        break;
+      case 'org.apache.spark.sql.execution.ui.SparkListenerDriverAccumUpdates':
+        for (const pair of Array.isArray(event.accumUpdates) ? event.accumUpdates : []) {
+          if (Array.isArray(pair) && scanOfMetric.has(num(pair[0]))) driverValues.set(num(pair[0]), num(pair[1]));
+        }
+        break;
       case 'SparkListenerStageExecutorMetrics':
         peaks(executorOf(String(event['Executor ID']), 0), event['Executor Metrics']);
         break;
@@ -158,6 +186,12 @@ export function evidenceFromEventLog(text: string, source: string): RunEvidence 
         const s = stageOf(num(event['Stage ID']), num(event['Stage Attempt ID']));
         const executor = executorOf(String(info['Executor ID'] ?? 'driver'), num(info['Launch Time']));
         peaks(executor, event['Task Executor Metrics']);
+        for (const a of Array.isArray(info.Accumulables) ? info.Accumulables : []) {
+          const scan = scanOfMetric.get(num(a.ID));
+          if (!scan) continue;
+          const key = `${num(event['Stage ID'])}:${num(event['Stage Attempt ID'])}`;
+          stageScans.set(key, (stageScans.get(key) ?? new Set()).add(scan));
+        }
         const reason = event['Task End Reason'] ?? {};
         if (reason.Reason !== 'Success') {
           s.failed += 1;
@@ -239,24 +273,21 @@ export function evidenceFromEventLog(text: string, source: string): RunEvidence 
         memorySpilledBytes: s.memSpill,
         diskSpilledBytes: s.diskSpill,
         maxTaskPeakExecutionMemoryBytes: s.peakExec,
+        ...scanFiles(stageScans.get(key), driverValues),
       };
     }).sort((a, b) => a.stageId - b.stageId || a.attemptId - b.attemptId),
-    peakConcurrentTasks: peakConcurrency(intervals),
+    peakConcurrentTasks: peakOverlap(intervals),
     busySlotMs,
     memoryFailedTasks,
   };
 }
 
-/** Most intervals open at one time (a task ending at t frees its slot for one starting at t). */
-function peakConcurrency(intervals: Array<[number, number]>): number {
-  const points: Array<[number, number]> = [];
-  for (const [a, b] of intervals) points.push([a, 1], [b, -1]);
-  points.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-  let open = 0;
-  let peak = 0;
-  for (const [, d] of points) {
-    open += d;
-    peak = Math.max(peak, open);
-  }
-  return peak;
+/** The files a stage's scans read, from the driver-side SQL metrics of the scans its tasks reported. */
+function scanFiles(scans: Set<ScanAcc> | undefined, values: Map<number, number>): { filesRead?: number; fileBytesRead?: number } {
+  const read = [...(scans ?? [])].filter(x => x.filesId !== undefined && values.has(x.filesId));
+  if (read.length === 0) return {};
+  return {
+    filesRead: read.reduce((sum, x) => sum + values.get(x.filesId!)!, 0),
+    fileBytesRead: read.reduce((sum, x) => sum + (x.bytesId !== undefined ? values.get(num(x.bytesId)) ?? 0 : 0), 0),
+  };
 }

@@ -32,6 +32,13 @@ export interface StageEvidence {
   readonly diskSpilledBytes: number;
   /** Largest peak execution memory of one task, bytes. */
   readonly maxTaskPeakExecutionMemoryBytes: number;
+  /**
+   * Files the stage's file scans read (Spark SQL's "number of files read"); undefined when the source carries no
+   * SQL scan metrics or the stage scanned no files.
+   */
+  readonly filesRead?: number;
+  /** Bytes of those files (Spark SQL's "size of files read"). */
+  readonly fileBytesRead?: number;
 }
 
 /** One executor (in local mode, the driver JVM that runs the tasks). */

@@ -2,8 +2,8 @@ import { RunRecommendation } from './apply-recommendation';
 import { isLocalRun, RunEvidence } from './evidence';
 import { ResourceHours } from './prices';
 import {
-  containerFor, emrWorkerFor, executorCountRule, executorHeapRule, HeapNeed, peakLiveExecutors, RuleChange, RuleOutcome,
-  runSettings, RunSettings, shufflePartitionsRule, skewRule,
+  containerFor, emrWorkerFor, executorCountRule, executorHeapRule, fileScanRule, HeapNeed, peakLiveExecutors, RuleChange,
+  RuleOutcome, runSettings, RunSettings, shufflePartitionsRule, skewRule,
 } from './rules';
 import { EMR_DEFAULT_INITIAL_EXECUTORS } from '../emr-serverless-rules';
 import { parseSizeMiB } from '../sizes';
@@ -81,8 +81,11 @@ export function recommendFromRun(e: RunEvidence, props: SparkTuningProps): RunAd
     shufflePartitionsRule(e, ruleSettings, heapAfter, totalCores),
   ];
   const advisoryChange = outcomes[0].changes.find(c => c.key === 'spark.sql.adaptive.advisoryPartitionSizeInBytes');
-  const advisory = advisoryChange ? parseSizeMiB('advisory', advisoryChange.value) * 1024 * 1024 : 128 * 1024 * 1024;
+  // The advisory size the rerun has: the changed one, else the tuned one.
+  const advisoryText = advisoryChange?.value ?? base.get('spark.sql.adaptive.advisoryPartitionSizeInBytes') ?? '128m';
+  const advisory = parseSizeMiB('advisory', advisoryText) * 1024 * 1024;
   outcomes.push(skewRule(e, settings, advisory));
+  outcomes.push(fileScanRule(e, settings, totalCores));
   outcomes.push(executorCountRule(e, settings, isEmr ? EMR_DEFAULT_INITIAL_EXECUTORS : 1, props.executorCapacity));
   for (const o of outcomes) {
     changes.push(...o.changes);

@@ -1,5 +1,6 @@
 import { heldSlotMs, idleSlotShare, isLocalRun, RunEvidence, spillTotals, StageEvidence, taskExecutors } from './evidence';
 import { emrWorkerRules } from '../emr-serverless-workers';
+import { jvmMiB, peakOverlap, sizeBytes } from './stats';
 import { HEAP_GRANULARITY_MIB, MIN_MEMORY_OVERHEAD_MIB } from '../memory';
 
 const MIB = 1024 * 1024;
@@ -23,6 +24,16 @@ export const TIME_SKEW_RATIO = 10;
 export const TIME_SKEW_MIN_MS = 5_000;
 /** Idle task slots above this share mean too many executors (Dataflint's idle-cores alert: 50%). */
 export const IDLE_SHARE = 0.5;
+/** Spark's defaults for file splits: `spark.sql.files.maxPartitionBytes` and `spark.sql.files.openCostInBytes`. */
+export const DEFAULT_MAX_PARTITION_BYTES = 128 * MIB;
+export const DEFAULT_OPEN_COST_BYTES = 4 * MIB;
+/**
+ * Scan tasks shorter than this (Dataflint's 5 s floor for time skew) are cheap enough that their fixed cost (launch,
+ * deserialize, open the reader) is a noticeable share; longer ones over small files are bound by the files' own cost.
+ */
+export const SHORT_SCAN_TASK_MS = 5_000;
+/** The lowest open cost the file-scan rule sets: a file is never free to open. */
+export const MIN_OPEN_COST_BYTES = 64 * 1024;
 
 /** The settings the run had, from its Spark properties (or the tuned configuration when the source has none). */
 export interface RunSettings {
@@ -37,6 +48,10 @@ export interface RunSettings {
   readonly maxExecutors?: number;
   readonly skewFactor: number;
   readonly skewThresholdBytes: number;
+  /** `spark.sql.files.maxPartitionBytes`: the largest file split. */
+  readonly maxPartitionBytes: number;
+  /** `spark.sql.files.openCostInBytes`: what opening one file counts as when files are packed into splits. */
+  readonly openCostBytes: number;
 }
 
 /** One recommended property change with the numbers it was decided from. */
@@ -56,20 +71,6 @@ export interface RuleOutcome {
   readonly rule: string;
   readonly changes: RuleChange[];
   readonly notes: string[];
-}
-
-function jvmMiB(text: string | undefined): number | undefined {
-  const m = text === undefined ? null : /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*$/i.exec(text);
-  if (!m) return undefined;
-  const scale: Record<string, number> = { '': 1 / MIB, 'k': 1 / 1024, 'm': 1, 'g': 1024, 't': 1024 * 1024 };
-  return Number(m[1]) * scale[m[2].toLowerCase()];
-}
-
-function bytesOf(text: string | undefined): number | undefined {
-  const m = text === undefined ? null : /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*$/i.exec(text);
-  if (!m) return undefined;
-  const scale: Record<string, number> = { '': 1, 'k': 1024, 'm': MIB, 'g': 1024 * MIB, 't': 1024 * 1024 * MIB };
-  return Number(m[1]) * scale[m[2].toLowerCase()];
 }
 
 /** A size in MiB as a JVM size string. */
@@ -105,12 +106,14 @@ export function runSettings(e: RunEvidence, fallback: { [key: string]: string })
     executorCores: cores,
     memoryFraction: Number(p['spark.memory.fraction'] ?? DEFAULT_MEMORY_FRACTION),
     shufflePartitions: Number(e.properties['spark.sql.shuffle.partitions'] ?? (known ? 200 : reduceTasks || p['spark.sql.shuffle.partitions'] || 200)),
-    advisoryPartitionBytes: bytesOf(p['spark.sql.adaptive.advisoryPartitionSizeInBytes']) ?? 64 * MIB,
+    advisoryPartitionBytes: sizeBytes(p['spark.sql.adaptive.advisoryPartitionSizeInBytes']) ?? 64 * MIB,
     coalescePartitions: (p['spark.sql.adaptive.coalescePartitions.enabled'] ?? 'true') !== 'false' && (p['spark.sql.adaptive.enabled'] ?? 'true') !== 'false',
     dynamicAllocation: dynamic,
     maxExecutors: max !== undefined && /^\d+$/.test(max) ? Number(max) : undefined,
     skewFactor: Number(p['spark.sql.adaptive.skewJoin.skewedPartitionFactor'] ?? 5),
-    skewThresholdBytes: bytesOf(p['spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes']) ?? 256 * MIB,
+    skewThresholdBytes: sizeBytes(p['spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes']) ?? 256 * MIB,
+    maxPartitionBytes: sizeBytes(p['spark.sql.files.maxPartitionBytes']) ?? DEFAULT_MAX_PARTITION_BYTES,
+    openCostBytes: sizeBytes(p['spark.sql.files.openCostInBytes']) ?? DEFAULT_OPEN_COST_BYTES,
   };
 }
 
@@ -214,8 +217,11 @@ export function shufflePartitionsRule(e: RunEvidence, s: RunSettings, newHeapMiB
     const after = unifiedPerTaskMiB(newHeapMiB, s.executorCores, s.memoryFraction);
     const bytesPerTask = stage.shuffleReadBytes / Math.max(1, stage.numTasks);
     const fitBytes = Math.max(TINY_PARTITION_BYTES, bytesPerTask * (after / Math.max(before, 1)) / (factor * 1.25));
-    const partitions = roundToCores(Math.max(byCores, byBytes, Math.ceil(stage.shuffleReadBytes / fitBytes), s.shufflePartitions));
-    const advisory = Math.max(TINY_PARTITION_BYTES, Math.floor(stage.shuffleReadBytes / partitions / MIB) * MIB);
+    // The partitions the stage needs; the advisory size is their size. More partitions configured in the run (that
+    // AQE coalesced) stay: they only give AQE finer pieces to coalesce up to the advisory size.
+    const needed = roundToCores(Math.max(byCores, byBytes, Math.ceil(stage.shuffleReadBytes / fitBytes)));
+    const partitions = Math.max(needed, s.shufflePartitions);
+    const advisory = Math.max(TINY_PARTITION_BYTES, Math.floor(stage.shuffleReadBytes / needed / MIB) * MIB);
     const evidence = {
       stage: stage.stageId,
       stageShuffleReadBytes: stage.shuffleReadBytes,
@@ -232,8 +238,8 @@ export function shufflePartitionsRule(e: RunEvidence, s: RunSettings, newHeapMiB
       rule,
       evidence,
       reason: `stage ${stage.stageId} spilled ${stage.memorySpilledBytes} B reading ${stage.shuffleReadBytes} B in ${stage.numTasks} task(s) `
-        + `(${factor.toFixed(2)}× their memory); ${partitions} partitions of ~${Math.round(stage.shuffleReadBytes / partitions / MIB)} MiB fit the `
-        + `${Math.round(after)} MiB each task gets with 25% headroom`,
+        + `(${factor.toFixed(2)}× their memory); ${needed} partitions of ~${advisory / MIB} MiB fit the `
+        + `${Math.round(after)} MiB each task gets with 25% headroom${partitions > needed ? ` (the run's ${partitions} stay, coalesced by AQE to that size)` : ''}`,
     });
     changes.push({
       key: 'spark.sql.adaptive.advisoryPartitionSizeInBytes',
@@ -292,11 +298,18 @@ export function shufflePartitionsRule(e: RunEvidence, s: RunSettings, newHeapMiB
  */
 export function skewRule(e: RunEvidence, s: RunSettings, advisoryBytes: number): RuleOutcome {
   const rule = 'skew';
-  const skewed = e.stages.filter(x => x.numTasks >= 2).map(x => ({
-    stage: x,
-    dataRatio: x.maxTaskShuffleReadBytes / Math.max(x.medianTaskShuffleReadBytes, 1),
-    timeRatio: x.maxTaskTimeMs / Math.max(x.medianTaskTimeMs, 1),
-  })).filter(x => (x.dataRatio >= SKEW_RATIO && x.stage.maxTaskShuffleReadBytes >= advisoryBytes)
+  const skewed = e.stages.filter(x => x.numTasks >= 2).map(x => {
+    const taskRatio = x.maxTaskShuffleReadBytes / Math.max(x.medianTaskShuffleReadBytes, 1);
+    // AQE coalesced the stage's partitions into fewer tasks: the median task is a bundle of partitions, while a task
+    // above the advisory size is one partition. Spark's own test compares that partition with the median partition,
+    // estimated as the rest of the stage's bytes over the rest of the partitions.
+    const coalesced = s.coalescePartitions && x.shuffleReadBytes > 0 && x.numTasks < s.shufflePartitions;
+    const partitionMedian = coalesced ? (x.shuffleReadBytes - x.maxTaskShuffleReadBytes) / (s.shufflePartitions - 1) : undefined;
+    const dataRatio = partitionMedian !== undefined && taskRatio >= 2
+      ? Math.max(taskRatio, x.maxTaskShuffleReadBytes / Math.max(partitionMedian, 1))
+      : taskRatio;
+    return { stage: x, dataRatio, partitionMedian, timeRatio: x.maxTaskTimeMs / Math.max(x.medianTaskTimeMs, 1) };
+  }).filter(x => (x.dataRatio >= SKEW_RATIO && x.stage.maxTaskShuffleReadBytes >= advisoryBytes)
     || (x.timeRatio >= TIME_SKEW_RATIO && x.stage.maxTaskTimeMs >= TIME_SKEW_MIN_MS));
   if (skewed.length === 0) return { rule, changes: [], notes: ['no skewed stage'] };
   const worst = skewed.reduce((a, b) => (b.dataRatio > a.dataRatio ? b : a));
@@ -307,10 +320,18 @@ export function skewRule(e: RunEvidence, s: RunSettings, advisoryBytes: number):
     worstStage: worst.stage.stageId,
     maxTaskShuffleReadBytes: worst.stage.maxTaskShuffleReadBytes,
     medianTaskShuffleReadBytes: Math.round(worst.stage.medianTaskShuffleReadBytes),
+    ...(worst.partitionMedian !== undefined ? {
+      coalescedTasks: worst.stage.numTasks,
+      shufflePartitions: s.shufflePartitions,
+      medianPartitionBytesEstimate: Math.round(worst.partitionMedian),
+    } : {}),
     dataRatio: Number(worst.dataRatio.toFixed(1)),
     timeRatio: Number(worst.timeRatio.toFixed(1)),
   };
-  const what = `stage ${worst.stage.stageId}'s largest task read ${worst.stage.maxTaskShuffleReadBytes} B, ${worst.dataRatio.toFixed(1)}× the median (time ${worst.timeRatio.toFixed(1)}×)`;
+  const median = worst.partitionMedian !== undefined
+    ? `the ~${Math.round(worst.partitionMedian)} B median partition (${s.shufflePartitions} partitions coalesced by AQE into ${worst.stage.numTasks} tasks)`
+    : 'the median';
+  const what = `stage ${worst.stage.stageId}'s largest task read ${worst.stage.maxTaskShuffleReadBytes} B, ${worst.dataRatio.toFixed(1)}× ${median} (time ${worst.timeRatio.toFixed(1)}×)`;
   return {
     rule,
     changes: [
@@ -320,6 +341,73 @@ export function skewRule(e: RunEvidence, s: RunSettings, advisoryBytes: number):
       { key: 'spark.sql.adaptive.forceOptimizeSkewedJoin', value: 'true', rule, evidence, reason: 'split the skewed partitions even when that adds a shuffle' },
     ],
     notes: ['skew in an aggregation (not a join) is not split by AQE: salt the key in the job'],
+  };
+}
+
+/**
+ * The file splits Spark makes for a scan (FilePartition.maxSplitBytes and its packing), in closed form: every file
+ * weighs its length + the open cost; a split holds up to min(maxPartitionBytes, max(openCost, total weight /
+ * parallelism)). Small files fill splits evenly, so the count is the total weight over that size, rounded up.
+ */
+export function fileSplits(files: number, bytes: number, maxPartitionBytes: number, openCostBytes: number, parallelism: number): number {
+  const weight = bytes + files * openCostBytes;
+  const split = Math.min(maxPartitionBytes, Math.max(openCostBytes, weight / Math.max(1, parallelism)));
+  return Math.max(1, Math.ceil(weight / split));
+}
+
+/**
+ * Rule `file-scan`: a scan stage that read many files smaller than the open cost, in far more short tasks than the
+ * cores need (≥ 2× the wanted count, median task < 5 s), gets a lower `spark.sql.files.openCostInBytes`, so each
+ * split packs more files: the open cost at which the files weigh as much as the wanted splits of
+ * `maxPartitionBytes`. Wanted: 2 splits per core, or more to keep splits at `maxPartitionBytes`. Needs the SQL scan
+ * metrics (number and size of files read) of an event log.
+ */
+export function fileScanRule(e: RunEvidence, s: RunSettings, totalCores: number): RuleOutcome {
+  const rule = 'file-scan';
+  const scans = e.stages.filter(x => (x.filesRead ?? 0) > 0 && x.shuffleReadBytes === 0);
+  if (scans.length === 0) {
+    const why = e.stages.some(x => x.inputBytes > 0) ? 'the source carries no SQL scan metrics (files read): file splits left as tuned' : 'no stage scanned files';
+    return { rule, changes: [], notes: [why] };
+  }
+  const roundToCores = (n: number) => Math.ceil(n / totalCores) * totalCores;
+  const judged = scans.map(x => {
+    const files = x.filesRead!;
+    const bytes = x.fileBytesRead ?? x.inputBytes;
+    const wanted = roundToCores(Math.max(2 * totalCores, Math.ceil(bytes / s.maxPartitionBytes)));
+    return { stage: x, files, bytes, wanted, meanFileBytes: bytes / files };
+  });
+  const small = judged.filter(x => x.meanFileBytes < s.openCostBytes && x.stage.numTasks >= 2 * x.wanted
+    && x.stage.medianTaskTimeMs < SHORT_SCAN_TASK_MS);
+  if (small.length === 0) return { rule, changes: [], notes: ['file scans split fit the cores: no stage of many short tasks over small files'] };
+  const worst = small.reduce((a, b) => (b.stage.numTasks / b.wanted > a.stage.numTasks / a.wanted ? b : a));
+  // The open cost at which the files weigh exactly `wanted` full splits.
+  const exact = (worst.wanted * s.maxPartitionBytes - worst.bytes) / worst.files;
+  const openCost = Math.max(MIN_OPEN_COST_BYTES, Math.floor(exact / 1024) * 1024);
+  if (openCost >= s.openCostBytes) return { rule, changes: [], notes: [`stage ${worst.stage.stageId} has small files, but the open cost is already ${s.openCostBytes} B`] };
+  const expected = fileSplits(worst.files, worst.bytes, s.maxPartitionBytes, openCost, totalCores);
+  const evidence = {
+    stage: worst.stage.stageId,
+    scanTasks: worst.stage.numTasks,
+    filesRead: worst.files,
+    fileBytesRead: worst.bytes,
+    meanFileBytes: Math.round(worst.meanFileBytes),
+    medianTaskTimeMs: Math.round(worst.stage.medianTaskTimeMs),
+    totalCores,
+    openCostInBytes: s.openCostBytes,
+    maxPartitionBytes: s.maxPartitionBytes,
+  };
+  return {
+    rule,
+    changes: [{
+      key: 'spark.sql.files.openCostInBytes',
+      value: `${openCost / 1024}k`,
+      rule,
+      evidence,
+      reason: `stage ${worst.stage.stageId} read ${worst.files} files of ${Math.round(worst.meanFileBytes)} B on average (< the ${s.openCostBytes} B open cost) `
+        + `in ${worst.stage.numTasks} tasks of a median ${Math.round(worst.stage.medianTaskTimeMs)} ms on ${totalCores} cores: an open cost of `
+        + `${openCost / 1024} KiB packs them into ~${expected} splits of up to ${s.maxPartitionBytes / MIB} MiB (wanted ${worst.wanted}: 2 per core)`,
+    }],
+    notes: [],
   };
 }
 
@@ -369,16 +457,7 @@ export function executorCountRule(e: RunEvidence, s: RunSettings, floor: number,
 
 /** Most task executors alive at one time. */
 export function peakLiveExecutors(e: RunEvidence): number {
-  const points: Array<[number, number]> = [];
-  for (const x of taskExecutors(e)) points.push([x.addedMs, 1], [x.removedMs ?? e.endMs, -1]);
-  points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let open = 0;
-  let peak = 0;
-  for (const [, d] of points) {
-    open += d;
-    peak = Math.max(peak, open);
-  }
-  return peak;
+  return peakOverlap(taskExecutors(e).map((x): [number, number] => [x.addedMs, x.removedMs ?? e.endMs]));
 }
 
 /** The container memory a heap needs with the overhead rule, MiB. */

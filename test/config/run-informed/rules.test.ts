@@ -1,6 +1,7 @@
 import { EvidenceSourceKind, ExecutorEvidence, RunEvidence, StageEvidence } from '../../../src/config/run-informed/evidence';
 import {
-  emrWorkerFor, executorCountRule, executorHeapRule, RunSettings, runSettings, shufflePartitionsRule, skewRule, spillNeedFactor,
+  emrWorkerFor, executorCountRule, executorHeapRule, fileScanRule, fileSplits, RunSettings, runSettings, shufflePartitionsRule, skewRule,
+  spillNeedFactor,
 } from '../../../src/config/run-informed/rules';
 
 const MIB = 1024 * 1024;
@@ -96,6 +97,21 @@ describe('shuffle-partitions rule', () => {
     expect(keys['spark.sql.adaptive.advisoryPartitionSizeInBytes']).toBe('10m');
   });
 
+  test('a spilling stage AQE had coalesced keeps the run\'s partitions; the advisory size is what fits', () => {
+    // 200 partitions coalesced by AQE into 2 tasks reading 90 MiB, spilling 84 MiB with a 110 MiB peak; heap 512 → 768 MiB
+    const e = run({
+      properties: { 'spark.master': 'local[2]', 'spark.driver.memory': '512m' },
+      executors: [executor('driver', { cores: 2 })],
+      stages: [stage({ numTasks: 2, shuffleReadBytes: 90 * MIB, memorySpilledBytes: 84 * MIB, maxTaskPeakExecutionMemoryBytes: 110 * MIB })],
+    });
+    const out = shufflePartitionsRule(e, settings(e), 768, 2);
+    // factor 1 + 42/110 = 1.38; fit = 45 MiB × (140.4/63.6) / (1.38 × 1.25) = 57.6 MiB → 2 needed, at least 2 per core = 4 of 22.5 MiB
+    const keys = Object.fromEntries(out.changes.map(c => [c.key, c.value]));
+    expect(keys).toEqual({ 'spark.sql.shuffle.partitions': '200', 'spark.sql.adaptive.advisoryPartitionSizeInBytes': '22m' });
+    expect(out.changes[0].reason).toContain('4 partitions of ~22 MiB');
+    expect(out.changes[0].reason).toContain('the run\'s 200 stay');
+  });
+
   test('far too many tiny partitions come down to 2 per core (or 128 MiB each) and coalescing is turned on', () => {
     const e = run({
       properties: { ...run({}).properties, 'spark.sql.shuffle.partitions': '2000', 'spark.sql.adaptive.coalescePartitions.enabled': 'false' },
@@ -135,12 +151,107 @@ describe('skew rule', () => {
     expect([s['spark.sql.adaptive.skewJoin.skewedPartitionFactor'], s['spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes']]).toEqual(['3', '150m']);
   });
 
+  test('AQE coalesced the partitions: the largest task is compared with the median partition, not the median bundle', () => {
+    // 200 partitions coalesced into 3 tasks of 116, 25 and 25 MiB: tasks 4.6× the median, but the other 199
+    // partitions hold 50 MiB, 0.25 MiB each: the hot partition is 462× that
+    const e = run({
+      properties: { 'spark.master': 'local[2]' },
+      executors: [executor('driver', { cores: 2 })],
+      stages: [stage({
+        stageId: 4, numTasks: 3, shuffleReadBytes: 166 * MIB, maxTaskShuffleReadBytes: 116 * MIB, medianTaskShuffleReadBytes: 25 * MIB,
+      })],
+    });
+    const out = skewRule(e, settings(e), 39 * MIB);
+    const keys = Object.fromEntries(out.changes.map(c => [c.key, c.value]));
+    // factor min(5, 462/2) = 5; threshold max(39 MiB advisory, min(256, 116/2 = 58)) = 58 MiB
+    expect(keys['spark.sql.adaptive.skewJoin.skewedPartitionFactor']).toBe('5');
+    expect(keys['spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes']).toBe('58m');
+    expect(out.changes[0].evidence).toMatchObject({
+      coalescedTasks: 3, shufflePartitions: 200, medianPartitionBytesEstimate: Math.round(50 * MIB / 199),
+    });
+    expect(out.changes[0].reason).toContain('(200 partitions coalesced by AQE into 3 tasks)');
+    // the same tasks with coalescing off (so each task is one partition) are not skewed
+    const off = run({ ...e, properties: { ...e.properties, 'spark.sql.adaptive.coalescePartitions.enabled': 'false' } });
+    expect(skewRule(off, settings(off), 39 * MIB).changes).toEqual([]);
+  });
+
   test('no change when the largest task is below the advisory size or the ratio under 5', () => {
     const e = run({
       stages: [stage({ numTasks: 100, maxTaskShuffleReadBytes: 60 * MIB, medianTaskShuffleReadBytes: 1 * MIB }),
         stage({ numTasks: 100, maxTaskShuffleReadBytes: 400 * MIB, medianTaskShuffleReadBytes: 100 * MIB })],
     });
     expect(skewRule(e, settings(e), 128 * MIB).changes).toEqual([]);
+  });
+});
+
+describe('file-scan rule', () => {
+  /** Spark's packing (FilePartition.getFilePartitions), written out: sizes descending, close a split when the next file overflows. */
+  function packed(sizes: number[], maxBytes: number, openCost: number, parallelism: number): number {
+    const total = sizes.reduce((a, b) => a + b + openCost, 0);
+    const split = Math.min(maxBytes, Math.max(openCost, total / parallelism));
+    let splits = 0;
+    let current = 0;
+    let open = false;
+    for (const size of [...sizes].sort((a, b) => b - a)) {
+      if (open && current + size > split) {
+        splits += 1;
+        current = 0;
+      }
+      current += size + openCost;
+      open = true;
+    }
+    return splits + (open ? 1 : 0);
+  }
+
+  test('fileSplits matches Spark\'s packing of small files (closed form vs the greedy loop)', () => {
+    const sizes = [...Array(3200).keys()].map(i => 1500 + (i % 7) * 10);
+    const bytes = sizes.reduce((a, b) => a + b, 0);
+    for (const [openCost, parallelism] of [[4 * MIB, 2], [1700 * 1024, 2], [4 * MIB, 64], [64 * 1024, 2]]) {
+      const closed = fileSplits(3200, bytes, 128 * MIB, openCost, parallelism);
+      expect(Math.abs(closed - packed(sizes, 128 * MIB, openCost, parallelism))).toBeLessThanOrEqual(1);
+    }
+  });
+
+  const localRun = (over: Partial<StageEvidence>, properties: Record<string, string> = {}) => run({
+    properties: { 'spark.master': 'local[2]', ...properties },
+    executors: [executor('driver', { cores: 2 })],
+    stages: [stage({ stageId: 3, inputBytes: 3200 * 1600, ...over })],
+  });
+
+  test('many short tasks over files smaller than the open cost: an open cost that packs them into 2 splits per core', () => {
+    // 3200 files of 1600 B in 100 tasks of 150 ms on 2 cores: wanted max(4, 1) = 4 splits
+    const e = localRun({ numTasks: 100, medianTaskTimeMs: 150, filesRead: 3200, fileBytesRead: 3200 * 1600 });
+    const out = fileScanRule(e, settings(e), 2);
+    // (4 × 128 MiB − 5,120,000 B) / 3200 = 166,172 B → 162 KiB
+    expect(out.changes.map(c => [c.key, c.value])).toEqual([['spark.sql.files.openCostInBytes', '162k']]);
+    expect(out.changes[0].evidence).toMatchObject({
+      stage: 3, scanTasks: 100, filesRead: 3200, meanFileBytes: 1600, medianTaskTimeMs: 150, openCostInBytes: 4 * MIB,
+    });
+    expect(out.changes[0].reason).toMatch(/^stage 3 read 3200 files of 1600 B on average .* in 100 tasks of a median 150 ms on 2 cores/);
+    // Spark's packing with the new open cost gives the wanted 4 splits
+    expect(packed(Array(3200).fill(1600), 128 * MIB, 162 * 1024, 2)).toBe(4);
+    expect(packed(Array(3200).fill(1600), 128 * MIB, 4 * MIB, 2)).toBe(100);
+  });
+
+  test('no change for big files, long tasks, few tasks, an already low open cost, or without scan metrics', () => {
+    const cases: Array<[Partial<StageEvidence>, Record<string, string>]> = [
+      [{ numTasks: 100, medianTaskTimeMs: 150, filesRead: 100, fileBytesRead: 100 * 64 * MIB }, {}], // files of 64 MiB
+      [{ numTasks: 100, medianTaskTimeMs: 8_000, filesRead: 3200, fileBytesRead: 3200 * 1600 }, {}], // tasks of 8 s
+      [{ numTasks: 6, medianTaskTimeMs: 150, filesRead: 3200, fileBytesRead: 3200 * 1600 }, {}], // 6 < 2 × 4 tasks
+      [{ numTasks: 100, medianTaskTimeMs: 150, filesRead: 3200, fileBytesRead: 3200 * 1600 }, { 'spark.sql.files.openCostInBytes': '64k' }],
+      [{ numTasks: 100, medianTaskTimeMs: 150 }, {}], // a _metrics.json: no files-read metric
+    ];
+    for (const [over, properties] of cases) {
+      const e = localRun(over, properties);
+      expect(fileScanRule(e, settings(e), 2).changes).toEqual([]);
+    }
+    const none = localRun({ numTasks: 100, medianTaskTimeMs: 150 });
+    expect(fileScanRule(none, settings(none), 2).notes[0]).toMatch(/no SQL scan metrics/);
+  });
+
+  test('a stage that also read shuffle data is not a file scan', () => {
+    const e = localRun({ numTasks: 100, medianTaskTimeMs: 150, filesRead: 3200, fileBytesRead: 3200 * 1600, shuffleReadBytes: 1 });
+    expect(fileScanRule(e, settings(e), 2).changes).toEqual([]);
   });
 });
 
