@@ -30,16 +30,24 @@ import os
 import shutil
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "jobs" / "src"))
+sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from _harness import (  # noqa: E402
+    add_ratios,
+    generate,
+    local_session,
+    print_tables,
+    run_floor,
+    run_scan,
+    timed,
+)
 from pyspark.sql import SparkSession, Window  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
@@ -48,7 +56,6 @@ from spark_jobs.features.feature_validator import FeatureValidator  # noqa: E402
 from spark_jobs.features.temporal_trends import TemporalTrendFeatures, TrendFeature  # noqa: E402
 
 WINDOWS = (5, 20)
-EVENTS_PER_CUSTOMER = 100
 
 
 def trend_features() -> list[TrendFeature]:
@@ -65,41 +72,6 @@ def trend_features() -> list[TrendFeature]:
             TrendFeature("minmax_range", "amount", window=w),
         ]
     return out
-
-
-def generate(spark: SparkSession, rows: int, path: str) -> None:
-    """Write ``rows`` synthetic transactions to ``path`` as Parquet."""
-    customers = max(1, rows // EVENTS_PER_CUSTOMER)
-    pick = lambda values, seed: F.element_at(  # noqa: E731
-        F.array(*[F.lit(v) for v in values]), (F.rand(seed) * len(values)).cast("int") + 1
-    )
-    df = spark.range(rows).select(
-        F.concat(F.lit("c"), (F.col("id") % customers).cast("string")).alias("customer_id"),
-        F.timestamp_seconds(F.lit(1_700_000_000) + F.col("id")).alias("event_time"),
-        F.when(F.rand(1) < 0.05, F.lit(None))
-        .otherwise(F.round(F.exp(F.randn(2) * 0.8 + 3.5), 2))
-        .alias("amount"),
-        F.when(F.rand(3) < 0.03, F.lit(None))
-        .otherwise(pick(["food", "travel", "tech", "home", "fuel", "gifts"], 4))
-        .alias("category"),
-        F.when(F.rand(5) < 0.02, F.lit("phone")).otherwise(pick(["web", "app", "store"], 6)).alias("channel"),
-        (F.rand(7) < 0.2).cast("int").alias("label"),
-        pick([0.5, 1.0, 2.0], 8).alias("weight"),
-    )
-    df.write.mode("overwrite").parquet(path)
-
-
-def run_scan(spark: SparkSession, path: str, work: str) -> None:
-    """The floor: read every column once."""
-    spark.read.parquet(path).write.format("noop").mode("overwrite").save()
-
-
-def run_floor(spark: SparkSession, path: str, work: str) -> None:
-    """The pipeline's floor: what any windowed pipeline must do (shuffle by key, sort by time, write once)."""
-    df = spark.read.parquet(path)
-    df.repartition("customer_id").sortWithinPartitions("customer_id", "event_time").write.mode(
-        "overwrite"
-    ).parquet(work + "/floor")
 
 
 def run_ours(spark: SparkSession, path: str, work: str) -> None:
@@ -225,41 +197,6 @@ RATIOS = (
 )
 
 
-def _tree_cpu_seconds() -> float:
-    """CPU seconds (user + system, finished children included) of this process and all its descendants.
-
-    The JVM is a child of this process and the Python workers are children of the JVM, so this
-    counts everything a run costs; unlike wall clock it barely moves when other programs load the
-    machine.
-    """
-    tick = os.sysconf("SC_CLK_TCK")
-    stats: dict[int, tuple[int, float]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parent = int(fields[1])
-        cpu = sum(int(v) for v in fields[11:15]) / tick  # utime, stime, cutime, cstime
-        stats[int(entry)] = (parent, cpu)
-    total, frontier = 0.0, [os.getpid()]
-    while frontier:
-        pid = frontier.pop()
-        total += stats.get(pid, (0, 0.0))[1]
-        frontier += [child for child, (parent, _) in stats.items() if parent == pid]
-    return total
-
-
-def timed(fn: Callable[..., None], *args: Any) -> tuple[float, float]:
-    """Wall-clock and CPU seconds of ``fn(*args)``."""
-    cpu, start = _tree_cpu_seconds(), time.perf_counter()
-    fn(*args)
-    return time.perf_counter() - start, _tree_cpu_seconds() - cpu
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -271,18 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=None, help="also write the results as JSON here")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("bench-features")
-        .config("spark.driver.memory", args.driver_memory)
-        .config("spark.sql.shuffle.partitions", str(args.shuffle_partitions))
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = local_session("bench-features", args.driver_memory, args.shuffle_partitions)
     results = []
     work_root = tempfile.mkdtemp(prefix="bench-features-")
     try:
@@ -303,10 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                 row[name], row[f"{name}_cpu"] = round(wall, 2), round(cpu, 2)
                 print(f"rows={rows:>10,} {name:>6}: {wall:8.2f} s wall {cpu:8.2f} s cpu", flush=True)
             row["load_after"] = round(os.getloadavg()[0], 2)
-            for label, top, bottom in RATIOS:
-                if top in row and bottom in row:
-                    row[label] = round(row[top] / row[bottom], 2)
-                    row[label + "_cpu"] = round(row[top + "_cpu"] / max(row[bottom + "_cpu"], 1e-9), 2)
+            add_ratios(row, RATIOS)
             results.append(row)
             shutil.rmtree(path, ignore_errors=True)
     finally:
@@ -315,10 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     header += ["load_before", "load_after"]
     cpu_header = ["rows", *(f"{h}_cpu" for h in ("scan", "floor", "ours", "naive", "pandas"))]
     cpu_header += [f"{r[0]}_cpu" for r in RATIOS]
-    for title, columns in (("wall clock (s)", header), ("CPU seconds, process tree", cpu_header)):
-        print(f"\n{title}\n| " + " | ".join(columns) + " |\n|" + "---|" * len(columns))
-        for row in results:
-            print("| " + " | ".join(str(row.get(h, "-")) for h in columns) + " |")
+    print_tables(results, (("wall clock (s)", header), ("CPU seconds, process tree", cpu_header)))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

@@ -10,11 +10,14 @@ times, each reading that Parquet, side by side in one session:
 * ours: the ``training_data`` entry point as deployed (windows 7d and 30d x count/sum/mean/std,
   user features, hash split of users, fills and VectorAssembler + StandardScaler fitted on train,
   Parquet partitioned by split, PipelineModel and summary, versioned commit);
+* frames (``--frames``): the same entry point with the windows as Spark SQL ``rangeBetween`` frames,
+  the implementation before the ``mapInArrow`` kernel, for a before/after in the same run;
 * pandas: the same work in pandas + scikit-learn (``groupby().rolling("7D", on=...)``, groupby user
   features, hashlib split, train-only means, ``StandardScaler``, pyarrow Parquet partitioned by split).
 
 Wall clock of one run next to the CPU seconds of the whole process tree (this process, the JVM, the
-Python workers): the machine may be shared, and CPU seconds stay comparable when it is.
+Python workers): the machine may be shared, and CPU seconds stay comparable when it is
+(bench/_harness.py).
 """
 
 from __future__ import annotations
@@ -26,8 +29,11 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "jobs" / "src"))
@@ -36,11 +42,15 @@ sys.path.insert(0, str(HERE))
 import pandas as pd  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-from pyspark.sql import SparkSession  # noqa: E402
+from _harness import add_ratios, generate, local_session, print_tables, run_scan, timed  # noqa: E402
+from pyspark.sql import DataFrame, SparkSession, Window  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from features import generate, run_scan, timed  # noqa: E402
 from spark_jobs.entrypoints import training_data  # noqa: E402
+from spark_jobs.features._checks import as_double, col  # noqa: E402
+from spark_jobs.ml._params import parse_window  # noqa: E402
+from spark_jobs.ml.time_windows import WINDOW_STATS, window_feature_name  # noqa: E402
 
 WINDOWS = ("7d", "30d")
 TEST_FRACTION, SEED = 0.2, 42
@@ -63,6 +73,34 @@ def run_ours(spark: SparkSession, path: str, work: str) -> None:
             sys.stdout = stdout
     if code != 0:
         raise RuntimeError(f"training_data exited {code}")
+
+
+def range_frame_windows(
+    df: DataFrame,
+    key_col: str,
+    time_col: str,
+    value_col: str,
+    windows: Sequence[str] = ("7d", "30d"),
+    stats: Sequence[str] = WINDOW_STATS,
+) -> DataFrame:
+    """The windows as the job computed them before the kernel: one Spark ``rangeBetween`` frame each."""
+    with_time = df.withColumn("__t", F.unix_micros(col(time_col).cast("timestamp")))
+    x, new = as_double(value_col), []
+    for window in windows:
+        span = parse_window(window) // timedelta(microseconds=1)
+        frame = Window.partitionBy(col(key_col)).orderBy(F.col("__t")).rangeBetween(-(span - 1), 0)
+        for stat in stats:
+            agg = {"count": F.count, "sum": F.sum, "mean": F.avg, "std": F.stddev_samp}[stat](x).over(frame)
+            new.append(
+                F.when(F.col("__t").isNotNull(), agg).alias(window_feature_name(value_col, stat, window))
+            )
+    return with_time.select(*[col(c) for c in df.columns], *new)
+
+
+def run_frames(spark: SparkSession, path: str, work: str) -> None:
+    """The entry point with the windows as Spark RANGE frames (the implementation before the kernel)."""
+    with mock.patch("spark_jobs.ml.training_set.time_window_features", range_frame_windows):
+        run_ours(spark, path, work)
 
 
 def run_pandas(spark: SparkSession, path: str, work: str) -> None:
@@ -123,30 +161,31 @@ def run_pandas(spark: SparkSession, path: str, work: str) -> None:
     pq.write_to_dataset(table, work, partition_cols=["split"])
 
 
-RUNS = (("scan", run_scan), ("ours", run_ours), ("pandas", run_pandas))
+RUNS: tuple[tuple[str, Callable[[SparkSession, str, str], None]], ...] = (
+    ("scan", run_scan),
+    ("frames", run_frames),
+    ("ours", run_ours),
+    ("pandas", run_pandas),
+)
+RATIOS = (
+    ("ours/scan", "ours", "scan"),
+    ("frames/ours", "frames", "ours"),
+    ("pandas/scan", "pandas", "scan"),
+    ("pandas/ours", "pandas", "ours"),
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--pandas-max-rows", type=int, default=10_000_000, help="skip pandas above this")
+    parser.add_argument("--frames", action="store_true", help="also run the RANGE-frame windows (before)")
     parser.add_argument("--shuffle-partitions", type=int, default=8)
     parser.add_argument("--driver-memory", default="6g")
     parser.add_argument("--json", default=None, help="also write the results as JSON here")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("bench-training-data")
-        .config("spark.driver.memory", args.driver_memory)
-        .config("spark.sql.shuffle.partitions", str(args.shuffle_partitions))
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = local_session("bench-training-data", args.driver_memory, args.shuffle_partitions)
     results: list[dict[str, Any]] = []
     work_root = tempfile.mkdtemp(prefix="bench-training-")
     try:
@@ -155,45 +194,31 @@ def main(argv: list[str] | None = None) -> int:
             generate(spark, rows, path)
             row: dict[str, Any] = {"rows": rows, "load_before": round(os.getloadavg()[0], 2)}
             for name, fn in RUNS:
-                if name == "pandas" and rows > args.pandas_max_rows:
+                skipped = name == "frames" and not args.frames
+                if skipped or (name == "pandas" and rows > args.pandas_max_rows):
                     continue
                 wall, cpu = timed(fn, spark, path, f"{work_root}/{name}-{rows}")
                 row[name], row[f"{name}_cpu"] = round(wall, 2), round(cpu, 2)
                 print(f"rows={rows:>10,} {name:>6}: {wall:8.2f} s wall {cpu:8.2f} s cpu", flush=True)
                 shutil.rmtree(f"{work_root}/{name}-{rows}", ignore_errors=True)
             row["load_after"] = round(os.getloadavg()[0], 2)
-            for top, bottom in (("ours", "scan"), ("pandas", "scan"), ("pandas", "ours")):
-                if top in row and bottom in row:
-                    row[f"{top}/{bottom}"] = round(row[top] / row[bottom], 2)
-                    row[f"{top}/{bottom}_cpu"] = round(row[f"{top}_cpu"] / max(row[f"{bottom}_cpu"], 1e-9), 2)
+            add_ratios(row, RATIOS)
             results.append(row)
             shutil.rmtree(path, ignore_errors=True)
     finally:
         shutil.rmtree(work_root, ignore_errors=True)
-    columns = [
-        "rows",
-        "scan",
-        "ours",
-        "pandas",
-        "ours/scan",
-        "pandas/scan",
-        "pandas/ours",
-        "load_before",
-        "load_after",
-    ]
-    cpu = [
-        "rows",
-        "scan_cpu",
-        "ours_cpu",
-        "pandas_cpu",
-        "ours/scan_cpu",
-        "pandas/scan_cpu",
-        "pandas/ours_cpu",
-    ]
-    for title, header in (("wall clock (s)", columns), ("CPU seconds, process tree", cpu)):
-        print(f"\n{title}\n| " + " | ".join(header) + " |\n|" + "---|" * len(header))
-        for r in results:
-            print("| " + " | ".join(str(r.get(h, "-")) for h in header) + " |")
+    names = [name for name, _ in RUNS]
+    ratios = [label for label, _, _ in RATIOS]
+    print_tables(
+        results,
+        (
+            ("wall clock (s)", ["rows", *names, *ratios, "load_before", "load_after"]),
+            (
+                "CPU seconds, process tree",
+                ["rows", *(f"{n}_cpu" for n in names), *(f"{r}_cpu" for r in ratios)],
+            ),
+        ),
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

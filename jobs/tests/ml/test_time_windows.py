@@ -62,6 +62,51 @@ def test_matches_pandas_rolling_on_event_time(sdf: DataFrame, pdf: pd.DataFrame)
     assert (pdf.groupby("user_id").size() == 1).sum() >= 3
 
 
+def test_windows_and_ties_across_arrow_batches(
+    spark: SparkSession, sdf: DataFrame, pdf: pd.DataFrame
+) -> None:
+    # Batches of 4 rows: most windows reach back into earlier batches and ties cross batch ends,
+    # so the rows carried between batches (and the held-back last tie) decide the values.
+    expected = pandas_windows(pdf, ("30d", "12h"))
+    conf = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    before = spark.conf.get(conf)
+    spark.conf.set(conf, "4")
+    try:
+        got = spark_windows(sdf, ("30d", "12h"))
+    finally:
+        spark.conf.set(conf, before)
+    assert list(got.index) == list(expected.index)
+    for w in ("30d", "12h"):
+        for stat in WINDOW_STATS:
+            name = window_feature_name("amount", stat, w)
+            np.testing.assert_allclose(
+                got[name].to_numpy(float), expected[name].to_numpy(float), rtol=1e-9, atol=1e-9, err_msg=name
+            )
+
+
+def test_std_keeps_its_digits_on_large_values(spark: SparkSession) -> None:
+    # Values near 1e9 that differ in the third decimal, and a run of equal values: the std of each
+    # window against numpy's two-pass std of the same values (exactly 0 for the equal ones).
+    amounts = [1e9 + 0.001 * k for k in (1, 4, 2, 8, 5)] + [1e9 + 0.5] * 4
+    times = [T0 + dt.timedelta(hours=h) for h in range(len(amounts))]
+    pdf = pd.DataFrame(
+        {
+            "row_id": range(len(amounts)),
+            "user_id": "a",
+            "event_time": times,
+            "amount": amounts,
+            "category": "x",
+            "label": 0,
+        }
+    )
+    got = spark_windows(to_spark(spark, pdf), ("3h",))["amount_std_3h"].to_numpy(float)
+    expected = [
+        np.std(amounts[max(0, i - 2) : i + 1], ddof=1) if i >= 1 else np.nan for i in range(len(amounts))
+    ]
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=0)
+    assert got[-2:].tolist() == [0.0, 0.0]
+
+
 def test_ties_see_all_rows_of_the_same_time_unlike_pandas(spark: SparkSession) -> None:
     t = T0 + dt.timedelta(hours=1)
     pdf = pd.DataFrame(

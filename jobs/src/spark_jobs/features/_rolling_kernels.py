@@ -9,6 +9,9 @@ Row ``i``'s window holds the values ``lag = 0 .. window - 1`` rows back; a lag b
 window only when it stays in the same group (``position_in_group[i] >= lag``) and is not null.
 Every statistic is computed directly from the window's values (centred before squaring), so
 there is no running-sum cancellation. NaN stands for null throughout.
+
+:func:`same_as_previous` and :func:`as_float` are shared with the event-time window kernel
+(:mod:`spark_jobs.ml._range_kernels`), which carries rows across batches the same way.
 """
 
 from __future__ import annotations
@@ -147,7 +150,7 @@ def compute_features(
     return out
 
 
-def _same_as_previous(keys: Sequence[pa.Array]) -> np.ndarray:
+def same_as_previous(keys: Sequence[pa.Array]) -> np.ndarray:
     """For rows 1..n-1: whether the row has the same group key as the one before (null == null)."""
     n = len(keys[0]) if keys else 0
     same = np.ones(max(n - 1, 0), dtype=bool)
@@ -161,7 +164,7 @@ def _same_as_previous(keys: Sequence[pa.Array]) -> np.ndarray:
     return same
 
 
-def _as_float(array: pa.Array) -> np.ndarray:
+def as_float(array: pa.Array) -> np.ndarray:
     """A numeric (or boolean) Arrow array as float64 with null and NaN both NaN."""
     if pa.types.is_boolean(array.type) or pa.types.is_decimal(array.type):
         array = pc.cast(array, pa.float64())
@@ -192,10 +195,10 @@ class SortedBatchFeatures:
             if carry_keys:
                 keys = [pa.concat_arrays([old, new]) for old, new in zip(carry_keys, keys)]
             values = {
-                c: np.concatenate([carry_values[c], _as_float(batch.column(c))]) for c in self.value_cols
+                c: np.concatenate([carry_values[c], as_float(batch.column(c))]) for c in self.value_cols
             }
             rows = len(carry_position) + batch.num_rows
-            same = _same_as_previous(keys) if self.group_cols else np.ones(rows - 1, dtype=bool)
+            same = same_as_previous(keys) if self.group_cols else np.ones(rows - 1, dtype=bool)
             position = _positions(same, carry_position)
             computed = compute_features(values, position, self.features)
             skip = len(carry_position)

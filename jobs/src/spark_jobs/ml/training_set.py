@@ -83,14 +83,27 @@ class TrainingData:
     def summary(self) -> dict[str, Any]:
         """Rows, users and label balance per split; feature list, fill values, scaler statistics."""
         c = self.config
+        # One pass over the rows: counts per (split, user, label), at most users x labels rows; the
+        # per-split rows, users and label counts are then small aggregations of that.
+        per_user = (
+            self.rows.groupBy(
+                F.col(SPLIT_COL), col(c.key_col).alias("__key"), col(c.label_col).alias("__label")
+            )
+            .agg(F.count(F.lit(1)).alias("__n"))
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        )
+        try:
+            totals = per_user.groupBy(SPLIT_COL).agg(
+                F.sum("__n").alias("rows"), F.countDistinct(F.col("__key")).alias("users")
+            )
+            labels = per_user.groupBy(SPLIT_COL, "__label").agg(F.sum("__n").alias("count"))
+            total_rows, label_rows = totals.collect(), labels.collect()
+        finally:
+            per_user.unpersist()
         per_split: dict[str, dict[str, Any]] = {}
-        for r in (
-            self.rows.groupBy(SPLIT_COL)
-            .agg(F.count(F.lit(1)).alias("rows"), F.countDistinct(col(c.key_col)).alias("users"))
-            .collect()
-        ):
+        for r in total_rows:
             per_split[r[SPLIT_COL]] = {"rows": int(r["rows"]), "users": int(r["users"]), "labels": {}}
-        for r in self.rows.groupBy(SPLIT_COL, col(c.label_col).alias("__label")).count().collect():
+        for r in label_rows:
             label = "null" if r["__label"] is None else str(r["__label"])
             per_split[r[SPLIT_COL]]["labels"][label] = int(r["count"])
         for side in per_split.values():
