@@ -97,7 +97,8 @@ EOF
   download_once "$wheelhouse" "$(printf '%s\n%s\n' "$pins" "$requires" | sha256sum | cut -d' ' -f1)" -c "$constraints" "${reqs[@]}"
   rm -rf "$dir"
   "$python" -m venv "$dir"
-  "$dir/bin/python" -m pip install --quiet --no-index --find-links "$wheelhouse" -c "$constraints" "$wheel"
+  # --no-compile: byte-compiling all of aws-cdk-lib takes minutes; Python compiles what the app imports.
+  "$dir/bin/python" -m pip install --quiet --no-compile --no-index --find-links "$wheelhouse" -c "$constraints" "$wheel"
 }
 
 case "${1:-}" in
