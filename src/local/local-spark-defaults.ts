@@ -148,11 +148,11 @@ export class LocalSparkDefaults {
         removed['spark.jars.packages'] = 'the jars are local files (spark.jars): nothing is downloaded';
         delete props['spark.jars.packages'];
       }
-      const rendered = props['spark.jars'] ? props['spark.jars'].split(',') : [];
+      const renderedJars = props['spark.jars'] ? props['spark.jars'].split(',') : [];
       // The rendered table-format jars live on the target's workers or image; the same version's local files replace them.
-      const kept = tableJars.length > 0 ? rendered.filter(uri => !isTableFormatJar(uri)) : rendered;
+      const kept = tableJars.length > 0 ? renderedJars.filter(uri => !isTableFormatJar(uri)) : renderedJars;
       const why = [
-        ...(tableJars.length > 0 ? [`the table format's pinned jars, fetched once by scripts/fetch-table-jars.sh (rendered: ${rendered.filter(isTableFormatJar).join(',') || 'none'})`] : []),
+        ...(tableJars.length > 0 ? [`the table format's pinned jars, fetched once by scripts/fetch-table-jars.sh (rendered: ${renderedJars.filter(isTableFormatJar).join(',') || 'none'})`] : []),
         ...(connectorJars.length > 0 ? ['the S3A connector, its AWS SDK and the cloud committers, fetched once by scripts/fetch-s3a-jars.sh'] : []),
       ];
       set('spark.jars', [...kept, ...tableJars, ...connectorJars].join(','), why.join('; '));
