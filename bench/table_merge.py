@@ -41,11 +41,15 @@ timed = _features.timed
 FORMATS = ("delta", "iceberg", "parquet")
 
 
-def session(driver_memory: str, partitions: int) -> SparkSession:
+def _jars() -> list[str]:
     import pyspark
 
     line = ".".join(pyspark.__version__.split(".")[:2])
-    jars = sorted(str(p) for p in (ROOT / ".tools" / "table-jars" / line).glob("*.jar"))
+    return sorted(str(p) for p in (ROOT / ".tools" / "table-jars" / line).glob("*.jar"))
+
+
+def session(driver_memory: str, partitions: int) -> SparkSession:
+    jars = _jars()
     if not jars:
         raise SystemExit("no table-format jars: bash scripts/fetch-table-jars.sh")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -54,6 +58,7 @@ def session(driver_memory: str, partitions: int) -> SparkSession:
         .config("spark.driver.memory", driver_memory)
         .config("spark.sql.shuffle.partitions", str(partitions))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.jars", ",".join(jars))
         .config(
             "spark.sql.extensions",
@@ -136,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
     spark = session(args.driver_memory, args.shuffle_partitions)
+    print(json.dumps({"spark": spark.version, "jars": [Path(j).name for j in _jars()]}), flush=True)
     work = Path(tempfile.mkdtemp(prefix="bench-table-merge-"))
     source_path = str(work / "source")
     results: list[dict[str, Any]] = []
