@@ -7,7 +7,7 @@ import { renderMonitoring, s3LogUri, validateCloudWatchLogs } from './applicatio
 import { CloudWatchLogsOptions, EmrServerlessArchitecture, InitialCapacity, MaximumCapacity, S3LogsOptions } from './application-options';
 import { EmrServerlessApplicationAttributes, EmrServerlessApplicationProps } from './application-props';
 import { renderTags, validateApplicationFeatures, validateApplicationId, validateApplicationName, wholeMinutes } from './application-validation';
-import { capacityReason, resolveMaximumCapacity, workerConfiguration } from './capacity';
+import { capacityReason, resolveMaximumCapacity, workerConfiguration, workerShapes } from './capacity';
 import { executorsWithinCapacity } from '../config/emr-serverless-rules';
 import { invalidValue } from '../config/errors';
 import { DEFAULT_EMR_RELEASE, EmrRelease, resolveEmrRelease } from '../config/releases';
@@ -104,11 +104,7 @@ export class EmrServerlessApplication extends EmrServerlessApplicationBase imple
       maxExecutors: props.maxExecutors,
       overrides: props.sparkConf,
     });
-    this.executorShape = tuned.props.executor;
-    this.driverShape = tuned.props.driver ?? {
-      cpu: tuned.driver.cpu,
-      memoryGb: tuned.driver.containerMiB / 1024,
-    };
+    ({ executor: this.executorShape, driver: this.driverShape } = workerShapes(tuned));
     const capacity = resolveMaximumCapacity(props.maximumCapacity, this.driverShape, this.executorShape, maxExecutors, props.initialCapacity);
     this.maximumCapacity = capacity;
     this.initialCapacity = props.initialCapacity;
@@ -235,8 +231,7 @@ class ImportedEmrServerlessApplication extends EmrServerlessApplicationBase impl
     });
     this.releaseLabel = attrs.releaseLabel;
     this.architecture = attrs.architecture ?? EmrServerlessArchitecture.ARM64;
-    this.executorShape = tuned.props.executor;
-    this.driverShape = tuned.props.driver ?? { cpu: tuned.driver.cpu, memoryGb: tuned.driver.containerMiB / 1024 };
+    ({ executor: this.executorShape, driver: this.driverShape } = workerShapes(tuned));
     this.maximumCapacity = attrs.maximumCapacity;
     this.s3Logs = attrs.s3Logs;
     this.cloudWatchLogs = attrs.cloudWatchLogs;

@@ -2,7 +2,16 @@ import * as emrs from 'aws-cdk-lib/aws-emrserverless';
 import { InitialCapacity, MaximumCapacity } from './application-options';
 import { describeCapacity } from '../config/emr-serverless-rules';
 import { invalidValue } from '../config/errors';
+import { SparkConfiguration } from '../config/spark-configuration';
 import { DiskType, WorkerShape } from '../config/types';
+
+/** The executor and driver shapes an application gives its jobs: as given, the driver completed by the model. */
+export function workerShapes(tuned: SparkConfiguration): { executor: WorkerShape; driver: WorkerShape } {
+  return {
+    executor: tuned.props.executor,
+    driver: tuned.props.driver ?? { cpu: tuned.driver.cpu, memoryGb: tuned.driver.containerMiB / 1024 },
+  };
+}
 
 /** A worker shape as CloudFormation's `WorkerConfiguration` (`4 vCPU`, `16 GB`, `20 GB`). */
 export function workerConfiguration(shape: WorkerShape): emrs.CfnApplication.WorkerConfigurationProperty {
