@@ -1,5 +1,6 @@
 import { invalidValue } from './errors';
 import { SparkRelease } from './releases';
+import { parseS3Uri } from './s3-paths';
 import { ConfigEntry, DeploymentTarget, PropertyKind } from './types';
 import { isUnresolved } from './unresolved';
 
@@ -287,7 +288,7 @@ function checkCatalog(options: TableFormatOptions, target: DeploymentTarget): Ic
       throw invalidValue('tableFormat.icebergCatalog', chosen,
         'the Glue catalog is supported on EMR Serverless (its runtime bundles Iceberg\'s AWS module); on Kubernetes use the path catalog');
     }
-    if (options.warehouse === undefined || !/^s3a?:\/\/[^/]+/.test(options.warehouse)) {
+    if (options.warehouse === undefined || !parseS3Uri(options.warehouse, { s3a: true })) {
       throw invalidValue('tableFormat.warehouse', options.warehouse, 'the Glue catalog needs an s3:// warehouse URI');
     }
   } else if (options.warehouse !== undefined && !/^[a-z0-9]+:\/\/.+/.test(options.warehouse)) {
