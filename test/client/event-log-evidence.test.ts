@@ -25,7 +25,10 @@ function task(stageId: number, taskId: number, accumulables: Array<[number, numb
     'Stage Attempt ID': 0,
     'Task End Reason': { Reason: 'Success' },
     'Task Info': {
-      'Task ID': taskId, 'Executor ID': 'driver', 'Launch Time': 1000 + taskId, 'Finish Time': 1100 + taskId,
+      'Task ID': taskId,
+      'Executor ID': 'driver',
+      'Launch Time': 1000 + taskId,
+      'Finish Time': 1100 + taskId,
       'Accumulables': accumulables.map(([ID, Update]) => ({ ID, Update: String(Update) })),
     },
     'Task Metrics': { 'Executor Run Time': 80, 'Executor Deserialize Time': 5, 'Input Metrics': { 'Bytes Read': inputBytes } },
@@ -36,10 +39,14 @@ function log(): string {
   const plan = {
     nodeName: 'AdaptiveSparkPlan',
     metrics: [],
-    children: [{ nodeName: 'SortMergeJoin', metrics: [{ name: 'number of output rows', accumulatorId: 9, metricType: 'sum' }], children: [
-      scan('a', { files: 11, size: 12, rows: 13 }),
-      scan('b', { files: 21, size: 22, rows: 23 }),
-    ] }],
+    children: [{
+      nodeName: 'SortMergeJoin',
+      metrics: [{ name: 'number of output rows', accumulatorId: 9, metricType: 'sum' }],
+      children: [
+        scan('a', { files: 11, size: 12, rows: 13 }),
+        scan('b', { files: 21, size: 22, rows: 23 }),
+      ],
+    }],
   };
   const events: object[] = [
     { 'Event': 'SparkListenerLogStart', 'Spark Version': '4.0.1' },
@@ -55,7 +62,7 @@ function log(): string {
     task(0, 2, [[13, 700]], 230_000),
     task(1, 3, [[23, 900]], 8_000_000),
     task(2, 4, [[9, 1200]], 0), // the join stage: no scan metric
-    { 'Event': 'SparkListenerApplicationEnd', 'Timestamp': 2000 },
+    { Event: 'SparkListenerApplicationEnd', Timestamp: 2000 },
   ];
   return events.map(e => JSON.stringify(e)).join('\n') + '\n';
 }
