@@ -195,6 +195,12 @@ export function renderSparkApplication(props: SparkOperatorApplicationProps, max
   const archiveUris = dependencyArchiveConf(props, sparkConf);
   validateOperatorSparkConf('sparkConf', sparkConf, namespace);
   validateOperatorHadoopConf('hadoopConf', operatorConf.hadoopConf);
+  const tableFormat = job.workload.tableFormat?.format;
+  if (tableFormat !== undefined && sparkConf['spark.jars.packages'] !== undefined) {
+    // A pod resolving Maven at start is slow, fails without egress and runs unpinned code.
+    throw invalidValue("sparkConf['spark.jars.packages']", sparkConf['spark.jars.packages'],
+      `a ${tableFormat} job runs the pinned, checksummed jars spark.jars names (in the image or shipped with the artifact), never downloaded at job start`);
+  }
 
   const labels: { [key: string]: string } = {
     'app.kubernetes.io/name': job.name,
