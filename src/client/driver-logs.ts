@@ -3,7 +3,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { callWithRetries, RetryOptions } from './aws-errors';
 import { validateApplicationId, validateJobRunId } from './job-run-request';
 import { invalidValue } from '../config/errors';
-import { parseS3Uri } from '../config/s3-paths';
+import { parseS3Uri, s3Uri } from '../config/s3-paths';
 
 /** The driver's two log streams. */
 export enum DriverLogStream {
@@ -46,7 +46,7 @@ export interface DriverLogReaderOptions {
 /** Thrown when the log object is not there (yet): logs appear in S3 only after the driver uploads them. */
 export class DriverLogNotFoundError extends Error {
   public constructor(public readonly location: S3Location) {
-    super(`no driver log at s3://${location.bucket}/${location.key} (the run may not have started, may not log to S3, or its logs are not uploaded yet)`);
+    super(`no driver log at ${s3Uri(location.bucket, location.key)} (the run may not have started, may not log to S3, or its logs are not uploaded yet)`);
     this.name = 'DriverLogNotFoundError';
   }
 }

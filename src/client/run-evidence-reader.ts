@@ -7,7 +7,7 @@ import { callWithRetries } from './aws-errors';
 import { EvidenceError, evidenceFromEventLog } from './event-log-evidence';
 import { evidenceFromMetricsFile } from './metrics-file-evidence';
 import { RunEvidence } from '../config/run-informed/evidence';
-import { parseS3Uri } from '../config/s3-paths';
+import { parseS3Uri, s3Uri } from '../config/s3-paths';
 
 /** How to reach S3 for `s3://` sources. */
 export interface EvidenceReaderOptions {
@@ -78,7 +78,7 @@ async function s3Files(uri: string, options: EvidenceReaderOptions): Promise<Nam
       const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return Buffer.from(await r.Body!.transformToByteArray());
     });
-    files.push({ name: `s3://${bucket}/${key}`, bytes });
+    files.push({ name: s3Uri(bucket, key), bytes });
   }
   return files;
 }
