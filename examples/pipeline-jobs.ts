@@ -1,11 +1,13 @@
 /**
  * The jobs of the example pipeline, described once for every target: the feature pipeline
  * (`features` entry point), the validation job (`validate` entry point) and the ML training data
- * (`training_data` entry point) of the `spark_jobs` artifact.
+ * (`training_data` entry point) of the `spark_jobs` artifact, and one table-maintenance job: the nightly
+ * merge of the raw transactions into a Delta table of each customer's latest transaction (`table merge`).
  * Both example apps (examples/emr-serverless, examples/spark-operator) render these same definitions;
  * test/job/both-targets.test.ts renders one definition on both targets side by side.
  */
 import { JobCode } from '../src/artifacts';
+import { TableFormat } from '../src/config/table-formats';
 import { SparkJobDefinition } from '../src/job';
 
 /** Where the pipeline reads and writes. */
@@ -20,7 +22,7 @@ export interface PipelineBuckets {
 
 /** The pipeline's job definitions for a given artifact and buckets. */
 export function pipelineJobs(code: JobCode, buckets: PipelineBuckets): {
-  features: SparkJobDefinition; validate: SparkJobDefinition; trainingData: SparkJobDefinition;
+  features: SparkJobDefinition; validate: SparkJobDefinition; trainingData: SparkJobDefinition; customerLatest: SparkJobDefinition;
 } {
   const features = new SparkJobDefinition({
     name: 'features',
@@ -64,5 +66,26 @@ export function pipelineJobs(code: JobCode, buckets: PipelineBuckets): {
     workload: { inputSizeGb: 50 },
     timeoutMinutes: 120,
   });
-  return { features, validate, trainingData };
+  // Table maintenance: upsert the transactions into a Delta table keyed by customer, the latest event per
+  // customer winning (a row already in the table stays when it is newer). One atomic Delta commit per run;
+  // the first run creates the table. Delta's jars: EMR's bundled ones on EMR Serverless, the pinned ones
+  // the image holds on the Spark Operator (src/config/table-formats.ts).
+  const customerLatest = new SparkJobDefinition({
+    name: 'customer-latest',
+    code,
+    entryPoint: 'table',
+    arguments: [
+      'merge',
+      '--target', `s3://${buckets.curated}/tables/customer-latest/`,
+      '--source', `s3://${buckets.raw}/transactions/`,
+      '--key', 'customer_id',
+      '--order-by', 'event_time',
+      '--format', 'delta',
+    ],
+    workload: { inputSizeGb: 50, tableFormat: { format: TableFormat.DELTA } },
+    timeoutMinutes: 60,
+    // A merge that lost to a concurrent writer changed nothing (exit 3): running it again is safe.
+    retry: { maxAttempts: 2 },
+  });
+  return { features, validate, trainingData, customerLatest };
 }

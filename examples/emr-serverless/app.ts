@@ -3,8 +3,8 @@
  *
  * One application (Graviton, auto-stop after 15 idle minutes, capped capacity), the `spark_jobs` package
  * uploaded as a versioned artifact, a least-privilege runtime role, the `features` job on a nightly
- * schedule (EventBridge Scheduler → Step Functions `.sync`) and the `validate` job for the CLI, two data
- * buckets (raw and curated). Synthesizes without an AWS account and without Docker:
+ * schedule (EventBridge Scheduler → Step Functions `.sync`), the `validate` and `training-data` jobs for the
+ * CLI, the nightly `customer-latest` Delta merge (`table merge`, at 03:00 UTC), two data buckets (raw and curated). Synthesizes without an AWS account and without Docker:
  *
  *   npx ts-node -T -P test/tsconfig.json examples/emr-serverless/app.ts   (writes examples/emr-serverless/cdk.out)
  */
@@ -73,6 +73,7 @@ export class SparkFeaturesStack extends Stack {
     runtime.grantReadWriteData(curated, 'features');
     runtime.grantReadWriteData(curated, 'validation');
     runtime.grantReadWriteData(curated, 'training-data');
+    runtime.grantReadWriteData(curated, 'tables/customer-latest');
 
     // The feature spec the `features` job reads (`--spec`), from the jobs package's example.
     const spec = new s3deploy.BucketDeployment(this, 'FeatureSpec', {
@@ -86,7 +87,7 @@ export class SparkFeaturesStack extends Stack {
     });
 
     // The same job definitions the Spark Operator example renders (examples/pipeline-jobs.ts).
-    const { features, validate, trainingData } = pipelineJobs(artifact.code, {
+    const { features, validate, trainingData, customerLatest } = pipelineJobs(artifact.code, {
       raw: raw.bucketName,
       curated: curated.bucketName,
       platform: spec.deployedBucket.bucketName,
@@ -101,6 +102,13 @@ export class SparkFeaturesStack extends Stack {
     runtime.grantReadData(curated, 'features-reference');
     new EmrServerlessSparkJob(this, 'Validate', { definition: validate, application, executionRole: runtime });
     new EmrServerlessSparkJob(this, 'TrainingData', { definition: trainingData, application, executionRole: runtime });
+    // Table maintenance: the nightly Delta merge, after the 02:00 features run (Delta from the release's bundled jars).
+    new EmrServerlessSparkJob(this, 'CustomerLatest', {
+      definition: customerLatest,
+      application,
+      executionRole: runtime,
+      schedule: scheduler.ScheduleExpression.cron({ minute: '0', hour: '3' }),
+    });
   }
 }
 

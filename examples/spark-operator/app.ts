@@ -3,7 +3,7 @@
  * (v2.x). One namespace (Pod Security `restricted`) with the driver's least RBAC and a separate executor
  * service account, both with the same IRSA role; the `features` job as a SparkApplication (dynamic
  * allocation, driver on on-demand nodes, executors on a tainted spot pool) and the `validate` job as a
- * ScheduledSparkApplication every night. The job code is the versioned `spark_jobs` artifact, addressed
+ * ScheduledSparkApplication every night, and the `customer-latest` Delta merge (`table merge`) every night. The job code is the versioned `spark_jobs` artifact, addressed
  * through S3A at the same content-hashed key the EMR Serverless example uploads. No cluster needed:
  *
  *   npx ts-node --prefer-ts-exts examples/spark-operator/app.ts   (writes examples/spark-operator/dist)
@@ -12,7 +12,9 @@
  * The operator must list the namespace in its Helm value `spark.jobNamespaces`. The image is
  * apache/spark:3.5.6-java17-python3 (Ubuntu 22.04, CPython 3.10; not `3.5.6-python3`, whose CPython 3.8 is
  * too old for the jobs) plus the S3A jars of its Hadoop line (hadoop-aws 3.3.4, aws-java-sdk-bundle
- * 1.12.262, spark-hadoop-cloud_2.12 3.5.6): `connectorPackages('3.5', '3.5.6', false)` lists them. The jobs'
+ * 1.12.262, spark-hadoop-cloud_2.12 3.5.6): `connectorPackages('3.5', '3.5.6', false)` lists them, and the
+ * pinned Delta jars in /opt/spark/table-jars/ (delta-spark_2.12 and delta-storage 3.3.2,
+ * `TABLE_FORMAT_PACKAGES['3.5'].delta` with their SHA-1s; `bash scripts/fetch-table-jars.sh 3.5` fetches them). The jobs'
  * numpy, pandas and pyarrow come with the code as a dependency archive built for that Python on arm64
  * (examples/example-dependencies.ts), checked against `imagePython` at synth time; the pods run on arm64 nodes.
  */
@@ -67,7 +69,7 @@ export class SparkFeaturesChart extends Chart {
       namespaceLabels: { 'app.kubernetes.io/part-of': 'spark-features' },
       identity: WorkloadIdentity.irsa(EXAMPLE_AWS.roleArn),
     });
-    const { features, validate, trainingData } = pipelineJobs(artifactCode(EXAMPLE_AWS.buckets.platform), EXAMPLE_AWS.buckets);
+    const { features, validate, trainingData, customerLatest } = pipelineJobs(artifactCode(EXAMPLE_AWS.buckets.platform), EXAMPLE_AWS.buckets);
     const common = {
       rbac,
       image: EXAMPLE_AWS.image,
@@ -110,6 +112,21 @@ export class SparkFeaturesChart extends Chart {
       maxExecutors: 4,
       // Nightly at 04:00 UTC, after the features job's 02:00 run on EMR Serverless or here.
       schedule: '0 4 * * *',
+      timeZone: 'UTC',
+      concurrencyPolicy: ConcurrencyPolicy.FORBID,
+      successfulRunHistoryLimit: 3,
+      failedRunHistoryLimit: 5,
+    });
+    // Table maintenance: the nightly Delta merge at 03:00 UTC. Its jars are the pinned Delta jars for
+    // Spark 3.5 (Scala 2.12) the image holds in /opt/spark/table-jars/ (spark.jars names them; nothing is
+    // downloaded at job start).
+    new ScheduledSparkOperatorApplication(this, 'CustomerLatest', {
+      ...common,
+      job: customerLatest,
+      executor: { cpu: 4, memoryGb: 16 },
+      driver: { cpu: 2, memoryGb: 8 },
+      maxExecutors: 10,
+      schedule: '0 3 * * *',
       timeZone: 'UTC',
       concurrencyPolicy: ConcurrencyPolicy.FORBID,
       successfulRunHistoryLimit: 3,

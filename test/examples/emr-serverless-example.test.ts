@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildExampleApp } from '../../examples/emr-serverless/app';
+import { emrBundledTableFormats } from '../../src/config/table-formats';
 import { EmrServerlessSparkJob } from '../../src/emr-serverless';
 import { venvBin } from '../artifacts/python';
 import { confOf, refusalOf } from '../support/emr-serverless-service-rules';
@@ -24,14 +25,15 @@ const assembly = exampleApp.synth();
 const templates = assembly.stacks.map(s => path.join(outdir, s.templateFile));
 
 describe('examples/emr-serverless', () => {
-  test('synthesizes one stack with the application, both jobs, a schedule and two data buckets', () => {
+  test('synthesizes one stack with the application, the jobs, two schedules and two data buckets', () => {
     expect(assembly.stacks.map(s => s.stackName)).toEqual(['SparkFeaturesOnEmrServerless']);
     const template = assembly.stacks[0].template;
     const types = Object.values(template.Resources).map((r: any) => r.Type);
     const count = (t: string) => types.filter(x => x === t).length;
     expect(count('AWS::EMRServerless::Application')).toBe(1);
-    expect(count('AWS::StepFunctions::StateMachine')).toBe(1);
-    expect(count('AWS::Scheduler::Schedule')).toBe(1);
+    // The nightly features run and the nightly table merge.
+    expect(count('AWS::StepFunctions::StateMachine')).toBe(2);
+    expect(count('AWS::Scheduler::Schedule')).toBe(2);
     // The versioned job artifact and the feature spec.
     expect(count('Custom::CDKBucketDeployment')).toBe(2);
     // Raw and curated data, the platform bucket (code + logs), and the access-log bucket.
@@ -108,7 +110,7 @@ describe('examples/emr-serverless', () => {
 
   test('every job passes EMR Serverless\'s StartJobRun checks and fits the application\'s maximumCapacity at its cap', () => {
     const jobs = exampleApp.node.findAll().filter((c): c is EmrServerlessSparkJob => c instanceof EmrServerlessSparkJob);
-    expect(jobs.map(j => j.definition.name).sort()).toEqual(['features', 'training-data', 'validate']);
+    expect(jobs.map(j => j.definition.name).sort()).toEqual(['customer-latest', 'features', 'training-data', 'validate']);
     for (const job of jobs) {
       const conf = confOf(job.sparkSubmitParameters);
       // The test's own reading of the service's checks (emr-7.12.0).
@@ -126,6 +128,29 @@ describe('examples/emr-serverless', () => {
     expect(features.application.maximumCapacity?.cpu).toBe(84);
     expect(confOf(features.sparkSubmitParameters)['spark.dynamicAllocation.maxExecutors']).toBe('20');
     expect(features.configuration.reasons()['spark.dynamicAllocation.maxExecutors']).toMatch(/^25 by the input, lowered to the 20 that fit: the application's maximumCapacity \(84 vCPU/);
+  });
+
+  test('the table-maintenance job: a nightly Delta merge with the release\'s bundled Delta, its role writing only the table\'s prefix', () => {
+    const jobs = exampleApp.node.findAll().filter((c): c is EmrServerlessSparkJob => c instanceof EmrServerlessSparkJob);
+    const merge = jobs.find(j => j.definition.name === 'customer-latest')!;
+    expect(merge.entryPointUri).toMatch(/\/entrypoints\/table\.py$/);
+    expect(merge.definition.arguments.slice(0, 1)).toEqual(['merge']);
+    const conf = confOf(merge.sparkSubmitParameters);
+    // emr-7.12.0 ships Delta 3.3.2-amzn-1 (EMR release guide, Delta release history): its jars, no download.
+    expect(emrBundledTableFormats('emr-7.12.0')?.delta).toBe('3.3.2-amzn-1');
+    expect(conf['spark.jars']).toBe('/usr/share/aws/delta/lib/delta-spark.jar,/usr/share/aws/delta/lib/delta-storage.jar');
+    expect(conf['spark.jars.packages']).toBeUndefined();
+    expect(conf['spark.sql.extensions']).toBe('io.delta.sql.DeltaSparkSessionExtension');
+    expect(merge.schedule).toBeDefined();
+    const template = assembly.stacks[0].template;
+    const schedules = Object.values(template.Resources).filter((r: any) => r.Type === 'AWS::Scheduler::Schedule') as any[];
+    expect(schedules.map(r => r.Properties.ScheduleExpression).sort()).toEqual(['cron(0 2 * * ? *)', 'cron(0 3 * * ? *)']);
+    // The runtime role may write the table's prefix of the curated bucket, and no wider prefix of it for tables.
+    const resources = JSON.stringify(Object.values(template.Resources).filter((r: any) => r.Type === 'AWS::IAM::Policy'));
+    expect(resources).toContain('/tables/customer-latest/*');
+    expect(resources).not.toMatch(/\/tables\/\*"/);
+    // No Glue catalog, so no Glue actions beyond what the role had.
+    expect(resources).not.toContain('glue:CreateTable');
   });
 
   test('no Docker is involved: every asset is a file or directory', () => {

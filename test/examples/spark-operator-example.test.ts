@@ -6,6 +6,7 @@ import { EXAMPLE_IMAGE_PYTHON, exampleJobDependencies } from '../../examples/exa
 import { buildExampleApp, EXAMPLE_AWS } from '../../examples/spark-operator/app';
 import { buildJobArtifact } from '../../src/artifacts/job-artifact-builder';
 import { wheelIncompatibility } from '../../src/artifacts/python-target';
+import { TABLE_FORMAT_PACKAGES, TableFormat } from '../../src/config/table-formats';
 import { pinnedWheels } from '../artifacts/dependency-wheels';
 import { expectValidManifests, parseManifestsStrictly } from '../support/k8s-validation';
 
@@ -28,11 +29,13 @@ describe('examples/spark-operator', () => {
     fs.rmSync(cliOut, { recursive: true, force: true });
   }, 600_000);
 
-  test('writes one strictly parseable YAML file with the namespace, RBAC and the three jobs', () => {
+  test('writes one strictly parseable YAML file with the namespace, RBAC and the four jobs', () => {
     expect(files).toEqual(['spark-features.k8s.yaml']);
     expect(docs.map(d => d.kind)).toEqual([
-      'Namespace', 'ServiceAccount', 'ServiceAccount', 'Role', 'RoleBinding', 'SparkApplication', 'SparkApplication', 'ScheduledSparkApplication',
+      'Namespace', 'ServiceAccount', 'ServiceAccount', 'Role', 'RoleBinding', 'SparkApplication', 'SparkApplication',
+      'ScheduledSparkApplication', 'ScheduledSparkApplication',
     ]);
+    expect(byKind('ScheduledSparkApplication').map(d => d.metadata.name)).toEqual(['validate', 'customer-latest']);
     expect(byKind('SparkApplication').map(d => d.metadata.name)).toEqual(['features', 'training-data']);
     expect(new Set(docs.filter(d => d.kind !== 'Namespace').map(d => d.metadata.namespace))).toEqual(new Set(['spark-features']));
   });
@@ -53,6 +56,35 @@ describe('examples/spark-operator', () => {
       '--spec', `s3://${EXAMPLE_AWS.buckets.platform}/specs/features.json`,
       '--input-format', 'parquet',
     ]);
+  });
+
+  test('the table-maintenance job merges into a Delta table nightly, with the pinned Delta jars the image holds', () => {
+    const merge = byKind('ScheduledSparkApplication').find(d => d.metadata.name === 'customer-latest')!;
+    expect(merge.spec).toMatchObject({ schedule: '0 3 * * *', timeZone: 'UTC', concurrencyPolicy: 'Forbid' });
+    const app = merge.spec.template;
+    expect(app.mainApplicationFile).toMatch(/\/entrypoints\/table\.py$/);
+    expect(app.arguments).toEqual([
+      'merge',
+      '--target', `s3://${EXAMPLE_AWS.buckets.curated}/tables/customer-latest/`,
+      '--source', `s3://${EXAMPLE_AWS.buckets.raw}/transactions/`,
+      '--key', 'customer_id', '--order-by', 'event_time', '--format', 'delta',
+    ]);
+    // The jars of the same pins scripts/fetch-table-jars.sh checks, for the image's Spark 3.5 (Scala 2.12);
+    // referenced by spark.jars, never resolved from Maven at job start.
+    const pinned = TABLE_FORMAT_PACKAGES['3.5'][TableFormat.DELTA];
+    expect(pinned.map(j => j.coordinates)).toEqual(['io.delta:delta-spark_2.12:3.3.2', 'io.delta:delta-storage:3.3.2']);
+    expect(app.sparkConf['spark.jars']).toBe(pinned.map(j => `local:///opt/spark/table-jars/${j.file}`).join(','));
+    expect(app.sparkConf['spark.jars.packages']).toBeUndefined();
+    expect(app.deps.packages).toBeUndefined();
+    expect(app.sparkConf).toMatchObject({
+      'spark.sql.extensions': 'io.delta.sql.DeltaSparkSessionExtension',
+      'spark.sql.catalog.spark_catalog': 'org.apache.spark.sql.delta.catalog.DeltaCatalog',
+    });
+    // The other jobs load no table format.
+    for (const other of [...byKind('SparkApplication'), byKind('ScheduledSparkApplication')[0]]) {
+      const conf = other.spec.sparkConf ?? other.spec.template.sparkConf;
+      expect(conf['spark.sql.extensions']).toBeUndefined();
+    }
   });
 
   test('the validation job is scheduled nightly with Forbid, from the validate entry point', () => {
