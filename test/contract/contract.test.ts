@@ -12,6 +12,7 @@ import { resolveEmrRelease, StorageKind } from '../../src/config';
 import { localSparkEnvironment, s3aJars, sparkLineOf } from '../../src/local/local-environment';
 import { runLocal } from '../../src/local/local-runner';
 import { LocalSparkDefaults } from '../../src/local/local-spark-defaults';
+import { tableJarsForProperties } from '../../src/local/table-jars';
 import { LocalS3Server } from '../local/support/local-s3';
 
 // The TypeScript → Python contract: every job the example apps define (EMR Serverless and the Spark
@@ -19,12 +20,17 @@ import { LocalS3Server } from '../local/support/local-s3';
 // Rewritten, and only these: bucket names (CloudFormation references become bucket names on a local
 // moto S3 server; literal names stay), code URIs (the same file of the locally built artifact), and the
 // local-run changes LocalSparkDefaults lists (master, driver heap, local S3A endpoint and jars).
-// Inputs the jobs expect are put where the arguments say: the sample transactions at `--input`,
-// the example feature spec at `--spec`, and a copy of the features output at `--reference`.
+// Inputs the jobs expect are put where the arguments say: the sample transactions at `--input` (and a
+// merge's `--source`), the example feature spec at `--spec`, a copy of the features output at
+// `--reference`, and version 0 of a Delta table, written by hand, at a Delta merge's `--target`. The
+// table format's jars are the pinned local files of the same version in place of the rendered ones
+// (EMR's bundled jars, the image's), as `spark-deploy local run` uses them. The merge's result is read
+// back without Spark (its Delta log replayed) and compared with the upsert done in pandas.
 
 const RUN_TIMEOUT = 900_000;
 const describeContract = process.env.SPARK_DEPLOY_SKIP_S3A === '1' ? describe.skip : describe;
 const FEATURE_SPEC = path.join(__dirname, '..', '..', 'jobs', 'examples', 'feature_spec.json');
+const MERGE_CHECK = path.join(__dirname, 'merge_check.py');
 
 /** The rendered jobs of both examples, synthesized now from the current source. */
 function renderedJobs(work: string): RenderedJob[] {
@@ -52,12 +58,9 @@ function bucketAndKey(uri: string): [string, string] {
 describeContract('the jobs the constructs define run on local Spark as rendered', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'contract-'));
   const jobs = renderedJobs(work);
-  let artifact: BuiltJobArtifact;
+  // Built right after the synthesis, from the same package, so that both name the same content hash.
+  const artifact: BuiltJobArtifact = buildJobArtifact({ outDir: path.join(work, 'artifact'), dependencies: exampleJobDependencies() });
   const servers: LocalS3Server[] = [];
-
-  beforeAll(() => {
-    artifact = buildJobArtifact({ outDir: path.join(work, 'artifact'), dependencies: exampleJobDependencies() });
-  });
   afterAll(async () => {
     for (const s of servers) await s.stop();
     fs.rmSync(work, { recursive: true, force: true });
@@ -73,7 +76,9 @@ describeContract('the jobs the constructs define run on local Spark as rendered'
     let server: LocalS3Server;
     const ordered = () => {
       // A job that reads another's output (`--reference`, or an --input another writes) runs after it.
-      const mine = jobs.filter(j => j.target === target);
+      // SPARK_DEPLOY_CONTRACT_JOBS=name,... runs only those jobs (while working on one); CI runs them all.
+      const only = process.env.SPARK_DEPLOY_CONTRACT_JOBS?.split(',');
+      const mine = jobs.filter(j => j.target === target && (!only || only.includes(j.name)));
       return mine.sort((a, b) => Number(argument(a.arguments, '--reference') !== undefined) - Number(argument(b.arguments, '--reference') !== undefined));
     };
 
@@ -92,9 +97,13 @@ describeContract('the jobs the constructs define run on local Spark as rendered'
         const env = localSparkEnvironment(lineOf(job));
         local.buckets.forEach(bucket => ensureBucket(server, bucket));
         provideInputs(server, env.python, local.arguments, work, outputs);
+        const merge = deltaMerge(job, local.arguments);
+        const seed = path.join(work, `${target}-merge-seed.parquet`);
+        if (merge) mergeCheck(server, env.python, 'seed-delta', ...bucketAndKey(merge.target), seed);
         const defaults = LocalSparkDefaults.fromProperties(job.properties, env.sparkVersion, {
           storage: { kind: StorageKind.S3_COMPATIBLE, endpoint: server.endpoint },
           jars: s3aJars(env),
+          tableJars: tableJarsForProperties(env, job.properties),
           master: 'local[2]',
         });
         // WHEN it runs
@@ -109,6 +118,17 @@ describeContract('the jobs the constructs define run on local Spark as rendered'
         // THEN it succeeds and writes its output
         if (run.exitCode !== 0) {
           throw new Error(`${job.target} job ${job.name} failed (exit ${run.exitCode}): ${run.command.join(' ')}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-8000)}`);
+        }
+        if (merge) {
+          // AND a merge committed version 1, equal to the upsert in pandas, over data with every case of it
+          const check = mergeCheck(server, env.python, 'check', ...bucketAndKey(merge.target), seed,
+            path.join(work, 'transactions'), merge.key, merge.orderBy);
+          expect({ job: job.name, version: check.version, equal: check.equal, difference: check.difference, rows: check.rows })
+            .toEqual({ job: job.name, version: 1, equal: true, difference: '', rows: check.expectedRows });
+          for (const kind of ['updatedFromSource', 'keptNewerInTarget', 'insertedFromSource', 'untouchedInTarget']) {
+            expect({ kind, present: check[kind] > 0 }).toEqual({ kind, present: true });
+          }
+          continue;
         }
         const output = argument(local.arguments, '--output');
         expect(output).toBeDefined();
@@ -127,6 +147,27 @@ function lineOf(job: RenderedJob): string {
   return job.sparkVersion.startsWith('emr-') ? resolveEmrRelease(job.sparkVersion).sparkLine : sparkLineOf(job.sparkVersion);
 }
 
+/** A rendered `table merge` into a Delta table: its target, key and order column. */
+function deltaMerge(job: RenderedJob, args: string[]): { target: string; key: string; orderBy: string } | undefined {
+  if (!/\/table\.py$/.test(job.entryPoint) || args[0] !== 'merge') return undefined;
+  const format = argument(args, '--format');
+  const [target, key, orderBy] = [argument(args, '--target'), argument(args, '--key'), argument(args, '--order-by')];
+  if (format !== 'delta' || !target || !key || !orderBy || key.includes(',')) {
+    throw new Error(`${job.name}: the contract checks a Delta merge with one --key and --order-by; got ${args.join(' ')}`);
+  }
+  return { target, key, orderBy };
+}
+
+/** Runs test/contract/merge_check.py against the local S3 server. */
+function mergeCheck(server: LocalS3Server, python: string, ...args: string[]): any {
+  const out = execFileSync(python, [MERGE_CHECK, ...args], {
+    env: { ...process.env, ...server.environment, S3_ENDPOINT: server.endpoint },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(out);
+}
+
 function ensureBucket(server: LocalS3Server, bucket: string): void {
   try {
     server.tool('mkbucket', bucket);
@@ -137,7 +178,7 @@ function ensureBucket(server: LocalS3Server, bucket: string): void {
 
 /** Puts what a job reads where its arguments say, unless an earlier job wrote it. */
 function provideInputs(server: LocalS3Server, python: string, args: string[], work: string, written: { [uri: string]: boolean }): void {
-  const input = argument(args, '--input');
+  const input = argument(args, '--input') ?? argument(args, '--source');
   const spec = argument(args, '--spec');
   const reference = argument(args, '--reference');
   if (input && !written[input]) {
