@@ -1,7 +1,8 @@
-"""One SparkSession for the whole pytest run, tuned for fast local tests."""
+"""One SparkSession for the whole pytest run, tuned for fast local tests, and the fixtures all tests share."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -83,3 +84,32 @@ def sql_conf(spark: SparkSession) -> Callable[[dict[str, str]], AbstractContextM
                     spark.conf.set(key, value)
 
     return change
+
+
+def file_digests(root: Path) -> dict[str, str]:
+    """Every file below ``root`` (relative path) with the SHA-1 of its bytes; {} when ``root`` is absent."""
+    if not root.exists():
+        return {}
+    return {
+        str(p.relative_to(root)): hashlib.sha1(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def unchanged() -> Callable[[Path], AbstractContextManager[None]]:
+    """``with unchanged(output): <a run that must not commit>`` asserts that every file below
+    ``output`` (names and bytes) is as it was before the block: the previous output untouched, and
+    nothing added (no stray version, run or temporary files)."""
+
+    @contextmanager
+    def check(root: Path) -> Iterator[None]:
+        before = file_digests(root)
+        yield
+        after = file_digests(root)
+        added = sorted(set(after) - set(before))
+        changed = sorted(k for k in before if after.get(k) != before[k])
+        assert not added and not changed, f"{root} changed: added {added[:5]}, changed/removed {changed[:5]}"
+
+    return check

@@ -69,8 +69,3 @@ def current_dir(output: Path) -> Path:
     """The directory of the version the pointer names (read as plain JSON, not through our reader)."""
     pointer = json.loads((output / "_latest.json").read_text())
     return output / "_versions" / pointer["version"]
-
-
-def tree(root: Path) -> dict[str, int]:
-    """Every file below ``root`` with its size."""
-    return {str(p.relative_to(root)): p.stat().st_size for p in sorted(root.rglob("*")) if p.is_file()}

@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pandas as pd
@@ -19,8 +20,6 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 
 from spark_jobs.entrypoints import features, table, training_data, validate
-
-from .conftest import tree
 
 TRENDS = {
     "time_col": "event_time",
@@ -236,22 +235,22 @@ def test_bad_input_exits_2_names_the_problem_and_keeps_the_previous_output(
     inputs: dict[str, str],
     previous: dict[str, Path],
     capsys: pytest.CaptureFixture[str],
+    unchanged: Callable[[Path], AbstractContextManager[None]],
     entry: str,
     argv: Callable[[dict[str, str], str], list[str]],
     message: str,
 ) -> None:
     # GIVEN the entry point's committed previous output
     out = previous[entry]
-    before = tree(out)
     capsys.readouterr()
-    # WHEN it runs on the bad input
-    code = ENTRY_POINTS[entry](argv(inputs, str(out)))
-    # THEN exit 2, one message naming the problem and no Java stack trace, the previous output as it was
+    # WHEN it runs on the bad input: THEN the previous output as it was (unchanged), exit 2,
+    # one message naming the problem and no Java stack trace
+    with unchanged(out):
+        code = ENTRY_POINTS[entry](argv(inputs, str(out)))
     err = capsys.readouterr().err
     assert code == 2, err[-2000:]
     assert re.search(message, err), err[-2000:]
     assert "\tat org.apache" not in err and "Py4JJavaError" not in err
-    assert tree(out) == before
 
 
 def test_the_census_is_at_least_thirty_inputs_over_every_entry_point() -> None:

@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,7 @@ from spark_jobs.entrypoints import features
 from spark_jobs.features.categorical_encoder import CategoricalEncoder
 from spark_jobs.features.pipeline import load_spec_text, parse_spec
 
-from .conftest import EXAMPLE_SPEC, current_dir, tree
+from .conftest import EXAMPLE_SPEC, current_dir
 
 JOBS = Path(__file__).resolve().parents[2]
 
@@ -120,6 +122,7 @@ def test_bad_input_exits_2_and_keeps_previous_output(
     sample: tuple[str, pd.DataFrame],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    unchanged: Callable[[Path], AbstractContextManager[None]],
     spec: dict,
     message: str,
 ) -> None:
@@ -127,10 +130,9 @@ def test_bad_input_exits_2_and_keeps_previous_output(
     out = tmp_path / "features"
     good = {"row_operations": [{"name": "amount_sqrt", "op": "sqrt", "inputs": ["amount"]}]}
     assert _run("--input", data, "--output", str(out), "--spec", json.dumps(good)) == 0
-    before = tree(out)
-    assert _run("--input", data, "--output", str(out), "--spec", json.dumps(spec)) == 2
+    with unchanged(out):
+        assert _run("--input", data, "--output", str(out), "--spec", json.dumps(spec)) == 2
     assert message in capsys.readouterr().err
-    assert tree(out) == before
     assert spark.read.parquet(str(current_dir(out))).columns[-1] == "amount_sqrt"
 
 
@@ -149,21 +151,23 @@ def test_empty_input_and_missing_input_fail_before_writing(
 
 
 def test_failed_write_leaves_previous_output(
-    spark: SparkSession, sample: tuple[str, pd.DataFrame], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spark: SparkSession,
+    sample: tuple[str, pd.DataFrame],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    unchanged: Callable[[Path], AbstractContextManager[None]],
 ) -> None:
     data, _ = sample
     out = tmp_path / "features"
     good = {"row_operations": [{"name": "amount_sqrt", "op": "sqrt", "inputs": ["amount"]}]}
     assert _run("--input", data, "--output", str(out), "--spec", json.dumps(good)) == 0
-    before = tree(out)
 
     def broken_save(self: CategoricalEncoder, spark: SparkSession, uri: str) -> str:
         raise OSError("disk full (simulated after the data files were written)")
 
     monkeypatch.setattr(CategoricalEncoder, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
+    with unchanged(out), pytest.raises(OSError, match="disk full"):
         _run("--input", data, "--output", str(out), "--spec", str(EXAMPLE_SPEC))
-    assert tree(out) == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".features.")]
 
 

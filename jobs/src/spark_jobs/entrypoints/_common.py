@@ -1,4 +1,4 @@
-"""What both entry points share: the session, error handling, metrics location and JSON output."""
+"""What every entry point shares: its output options, the guard (session, errors -> exit 2), JSON output."""
 
 from __future__ import annotations
 
@@ -14,11 +14,15 @@ from pyspark.sql import SparkSession
 
 from spark_jobs import versioned
 from spark_jobs.errors import InputError, SparkJobsError, unreadable_file_error
+from spark_jobs.tables import outputs
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 """Exit code for every :class:`~spark_jobs.errors.SparkJobsError` (bad input, spec or configuration;
 nothing was written). Unexpected errors raise (exit 1)."""
+
+OUTPUT_FORMATS: tuple[str, ...] = ("parquet", *outputs.TABLE_OUTPUT_FORMATS)
+"""``--output-format``: a versioned Parquet output, or a Delta Lake / Apache Iceberg table commit."""
 
 METRICS_FILE = "_metrics.json"
 """Default metrics file name inside the output's version directory (Spark readers skip ``_`` files)."""
@@ -56,19 +60,33 @@ def run_guarded(job: str, body: Callable[[], int]) -> int:
         return _refuse(job, unreadable)
 
 
+def run_job(job: str, args: argparse.Namespace, body: Callable[[SparkSession], int]) -> int:
+    """The guard every entry point runs its work in: ``--keep-versions`` checked before the session
+    exists, then ``body(session)`` under :func:`run_guarded` (bad input: one error line, exit 2)."""
+
+    def guarded() -> int:
+        check_keep_versions(args.keep_versions)
+        return body(get_session())
+
+    return run_guarded(job, guarded)
+
+
 def _refuse(job: str, exc: BaseException) -> int:
     log.error("%s: %s", job, exc)
     print(f"{job}: error: {exc}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 
-def metrics_uri(output: str, explicit: str | None) -> str:
-    """``--metrics-output`` if given, else ``<output>/_metrics.json`` (Delta outputs keep it there)."""
-    return explicit or output.rstrip("/") + "/" + METRICS_FILE
-
-
-def add_output_options(parser: argparse.ArgumentParser) -> None:
-    """The options every job that publishes a versioned output takes: where metrics go, versions kept."""
+def add_output_options(parser: argparse.ArgumentParser, *, output_format: bool = False) -> None:
+    """The options every job that publishes a versioned output takes: where metrics go, versions kept,
+    and (``output_format``) ``--output-format parquet|delta|iceberg``."""
+    if output_format:
+        parser.add_argument(
+            "--output-format",
+            choices=OUTPUT_FORMATS,
+            default="parquet",
+            help="parquet: a versioned output; delta/iceberg: one table commit per run (default %(default)s)",
+        )
     parser.add_argument(
         "--metrics-output", default=None, help="metrics JSON URI (default: _metrics.json in the version)"
     )
@@ -78,6 +96,13 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
         default=versioned.DEFAULT_KEEP_VERSIONS,
         help="committed versions kept besides the current one (>= 1, default %(default)s)",
     )
+
+
+def table_output(spark: SparkSession, output: str, output_format: str) -> outputs.TableOutput | None:
+    """The Delta/Iceberg output of this run, checked before any data is read (None: Parquet)."""
+    if output_format == "parquet":
+        return None
+    return outputs.prepare(spark, output, output_format)
 
 
 def check_keep_versions(value: int) -> int:

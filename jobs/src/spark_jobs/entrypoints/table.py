@@ -31,11 +31,9 @@ from spark_jobs import io
 from spark_jobs.entrypoints._common import (
     EXIT_OK,
     add_output_options,
-    check_keep_versions,
     dumps,
-    get_session,
     log,
-    run_guarded,
+    run_job,
     split_columns,
 )
 from spark_jobs.tables import formats, history, maintenance, merge, metadata, modify, query
@@ -108,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(spark: SparkSession, args: argparse.Namespace) -> dict[str, Any]:
     """Run one parsed operation; returns its summary (raises TableInputError / TableConflictError)."""
-    keep = check_keep_versions(args.keep_versions)
+    keep = int(args.keep_versions)  # checked (>= 1) by run_job before the session exists
     if args.operation == "query":
         return query.query(
             spark, _input(spark, args.input, args.input_format, args.format), args.sql, args.output, keep
@@ -161,8 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the table job; returns the process exit code."""
     args = build_parser().parse_args(argv)
 
-    def body() -> int:
-        spark = get_session()
+    def body(spark: SparkSession) -> int:
         try:
             done = run(spark, args)
         except TableConflictError as exc:
@@ -176,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("table %s: %s", args.operation, {k: v for k, v in done.items() if k != "commits"})
         return EXIT_OK
 
-    return run_guarded(f"table {args.operation}", body)
+    return run_job(f"table {args.operation}", args, body)
 
 
 if __name__ == "__main__":

@@ -27,16 +27,16 @@ import argparse
 import sys
 from typing import Any
 
+from pyspark.sql import SparkSession
+
 from spark_jobs import io
 from spark_jobs.entrypoints._common import (
     EXIT_OK,
     METRICS_FILE,
     add_output_options,
-    check_keep_versions,
     dumps,
-    get_session,
     log,
-    run_guarded,
+    run_job,
     split_columns,
 )
 from spark_jobs.features.errors import FeatureInputError
@@ -140,11 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the training-data job; returns the process exit code."""
     args = build_parser().parse_args(argv)
 
-    def body() -> int:
-        check_keep_versions(args.keep_versions)
+    def body(spark: SparkSession) -> int:
         config = config_from_args(args)
         extra_partitions = split_columns(args.partition_by) or []
-        spark = get_session()
         metrics = SparkExecutionMetrics(spark)
         df = io.read_table(spark, args.input, args.input_format)
         required = {
@@ -180,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("training_data: wrote version %s of %s", version.version, args.output)
         return EXIT_OK
 
-    return run_guarded("training_data", body)
+    return run_job("training_data", args, body)
 
 
 if __name__ == "__main__":

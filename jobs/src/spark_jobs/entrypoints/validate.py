@@ -3,13 +3,18 @@
     spark-submit validate.py --input URI --reference URI --output URI
         [--columns a,b,...] [--bins 10] [--weight-col W] [--input-format parquet|csv]
         [--reference-format parquet|csv] [--ranges JSON] [--iqr-columns a,b]
-        [--duplicate-subset a,b] [--metrics-output URI] [--keep-versions N]
+        [--duplicate-subset a,b] [--output-format parquet|delta|iceberg] [--metrics-output URI]
+        [--keep-versions N]
 
 Writes ``report.json`` (feature statistics of the input, PSI of every column against the
 reference with per-bin breakdowns, data-quality checks) and ``_metrics.json`` (unless
 ``--metrics-output`` names another place) as a new version of ``<output>`` (``spark_jobs.versioned``:
 ``<output>/_versions/<id>/``, published by replacing ``<output>/_latest.json``): a failed run
 leaves the previous report. The input and the reference may be versioned outputs of the features job.
+With ``--output-format delta|iceberg`` the output is a table of the report, one row per validated
+column (:data:`REPORT_TABLE_SCHEMA`: its statistics and PSI), replaced by one table commit per run
+(``spark_jobs.tables.outputs``; earlier reports stay in the table's history), with ``report.json``
+in the run's ``<output>/_runs/<run-id>/``.
 Bad input exits with code 2 before anything is written.
 """
 
@@ -28,19 +33,26 @@ from spark_jobs.entrypoints._common import (
     EXIT_OK,
     METRICS_FILE,
     add_output_options,
-    check_keep_versions,
     dumps,
-    get_session,
     log,
-    run_guarded,
+    run_job,
     split_columns,
+    table_output,
 )
 from spark_jobs.features.engineering import data_quality_checks
 from spark_jobs.features.errors import FeatureInputError
-from spark_jobs.features.feature_validator import FeatureValidator
+from spark_jobs.features.feature_validator import STAT_COLUMNS, FeatureValidator
 from spark_jobs.metrics.execution_metrics import SparkExecutionMetrics
+from spark_jobs.tables import outputs
 
 REPORT_FILE = "report.json"
+REPORT_TABLE_SCHEMA = (
+    "feature string, rows long, psi double, psi_reading string, missing_rate double, "
+    "unique_count long, zero_variance boolean, min double, max double, mean double, std double, "
+    "p01 double, p99 double, skewness double, kurtosis double, generated_at string, input string, "
+    "reference string"
+)
+"""The report as a table (``--output-format delta|iceberg``): one row per validated column."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--duplicate-subset", default=None, help="columns that define a duplicate (default: all)"
     )
-    add_output_options(parser)
+    add_output_options(parser, output_format=True)
     return parser
 
 
@@ -173,34 +185,73 @@ def build_report(
     }
 
 
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def report_rows(spark: SparkSession, report: dict[str, Any]) -> DataFrame:
+    """The report as rows of :data:`REPORT_TABLE_SCHEMA` (a statistic that is not a number is null)."""
+    psi = {one["column"]: one for one in report["psi"]}
+    rows = []
+    for record in report["features"]:
+        name = record["feature"]
+        stats = {key: record.get(key) for key in STAT_COLUMNS}
+        unique = stats["unique_count"]
+        rows.append(
+            (
+                name,
+                int(report["rows"]),
+                _number(psi[name]["psi"]) if name in psi else None,
+                psi[name]["reading"] if name in psi else None,
+                _number(stats["missing_rate"]),
+                int(unique) if isinstance(unique, (int, float)) and not isinstance(unique, bool) else None,
+                bool(stats["zero_variance"]) if stats["zero_variance"] is not None else None,
+                *(
+                    _number(stats[k])
+                    for k in ("min", "max", "mean", "std", "p01", "p99", "skewness", "kurtosis")
+                ),
+                report["generated_at"],
+                report["input"],
+                report["reference"],
+            )
+        )
+    return spark.createDataFrame(rows, REPORT_TABLE_SCHEMA)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the validate job; returns the process exit code."""
     args = build_parser().parse_args(argv)
 
-    def body() -> int:
-        check_keep_versions(args.keep_versions)
-        spark = get_session()
+    def body(spark: SparkSession) -> int:
+        table = table_output(spark, args.output, args.output_format)
         metrics = SparkExecutionMetrics(spark)
         report = build_report(spark, args, metrics)
 
-        def write(target: str) -> None:
+        def write_report(target: str) -> None:
             io.write_text(spark, target.rstrip("/") + "/" + REPORT_FILE, dumps(report))
+
+        def write(target: str) -> None:
+            write_report(target)
             if args.metrics_output is None:
                 metrics.export_metrics(target.rstrip("/") + "/" + METRICS_FILE)
 
-        version = io.commit_atomically(
-            spark, args.output, write, data_format=None, keep_versions=args.keep_versions
-        )
+        if table is not None:
+            rows = report_rows(spark, json.loads(dumps(report)))
+            outputs.publish(spark, table, rows, write_report, args.keep_versions)
+            report_at, metrics_at = table.file_uri(REPORT_FILE), table.file_uri(METRICS_FILE)
+            if args.metrics_output is None:
+                metrics.export_metrics(metrics_at)  # the committed run's side directory
+        else:
+            version = io.commit_atomically(
+                spark, args.output, write, data_format=None, keep_versions=args.keep_versions
+            )
+            report_at, metrics_at = version.file_uri(REPORT_FILE), version.file_uri(METRICS_FILE)
         if args.metrics_output is not None:
             metrics.export_metrics(args.metrics_output)
-        log.info(
-            "validate: report at %s; metrics at %s",
-            version.file_uri(REPORT_FILE),
-            args.metrics_output or version.file_uri(METRICS_FILE),
-        )
+        log.info("validate: report at %s; metrics at %s", report_at, args.metrics_output or metrics_at)
         return EXIT_OK
 
-    return run_guarded("validate", body)
+    return run_job("validate", args, body)
 
 
 if __name__ == "__main__":

@@ -90,7 +90,8 @@ def read_as_of(spark: SparkSession, ref: TableRef, version: str | None, timestam
     if ref.format == "delta":
         return spark.read.format("delta").option("versionAsOf", int(chosen)).load(ref.target)
     if ref.format == "iceberg":
-        return spark.read.option("snapshot-id", int(chosen)).table(ref.sql_name)
+        # SQL time travel reads with the snapshot's own schema (the reader option uses the current one).
+        return spark.sql(f"SELECT * FROM {ref.sql_name} VERSION AS OF {int(chosen)}")
     return versioned.read_version(spark, ref.target, str(chosen))
 
 
