@@ -5,7 +5,7 @@ import { validateOverride } from './overrides';
 import { quoteShellWord } from './quoting';
 import { SparkRelease } from './releases';
 import { propsWithRecommendation, withRecommendationReasons } from './run-informed/apply-recommendation';
-import { formatJvmSize, isJvmSize, jvmSizeMiB } from './sizes';
+import { formatJvmSize, isJvmSize, jvmSizeMiB, parseSizeMiB } from './sizes';
 import { s3aProperties } from './storage-properties';
 import { tableFormatSupport } from './table-formats';
 import { checkMemoryOverride, DEFAULT_EMR_DISK_GB, resolveTuning, ResolvedTuning } from './tuning-rules';
@@ -395,8 +395,12 @@ function applyOverrides(props: PropertyList, overrides: { [key: string]: string 
     const overhead = overrides[`spark.${role}.memoryOverhead`];
     if (memory !== undefined && !isUnresolved(memory)) {
       const fit = role === 'executor' ? t.executorFit : t.driverFit;
-      checkMemoryOverride(`overrides['spark.${role}.memory']`, memory, fit, t.overheadFactor, t.target === DeploymentTarget.KUBERNETES ? overhead : undefined);
-      heapMiB = parseJvm(memory);
+      // Each value is read once, here; the check and the sizes take the numbers.
+      const field = `overrides['spark.${role}.memory']`;
+      heapMiB = parseSizeMiB(field, memory);
+      const podOverhead = t.target === DeploymentTarget.KUBERNETES && overhead !== undefined
+        ? parseSizeMiB(`overrides['spark.${role}.memoryOverhead']`, overhead) : undefined;
+      checkMemoryOverride(field, heapMiB, fit, t.overheadFactor, podOverhead);
       if (t.target === DeploymentTarget.KUBERNETES && overhead === undefined) {
         // Keep the pod exact: the overhead takes what the new heap leaves.
         overheadMiB = podOverheadMiB(t, role, heapMiB);

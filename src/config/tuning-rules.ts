@@ -242,9 +242,7 @@ export function shufflePartitionsFor(totalCores: number, inputSizeGb: number | u
 /** Default EMR Serverless disk, GB. */
 export const DEFAULT_EMR_DISK_GB = EMR_STANDARD_DISK_GB.min;
 
-/** Re-checks a user's memory override against the container it must fit. */
-export function checkMemoryOverride(field: string, value: string, fit: MemoryFit, factor: number, overheadOverride?: string): void {
-  const heap = parseSizeMiB(field, value);
-  const overhead = overheadOverride === undefined ? undefined : parseSizeMiB(field.replace(/memory$/, 'memoryOverhead'), overheadOverride);
-  checkHeapFits(field, heap, factor, fit.extraMiB, fit.containerMiB, overhead);
+/** Re-checks a user's heap override (and overhead override, when set) against the container it must fit. */
+export function checkMemoryOverride(field: string, heapMiB: number, fit: MemoryFit, factor: number, overheadMiB?: number): void {
+  checkHeapFits(field, heapMiB, factor, fit.extraMiB, fit.containerMiB, overheadMiB);
 }
