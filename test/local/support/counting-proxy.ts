@@ -1,5 +1,5 @@
 import * as http from 'http';
-import { AddressInfo } from 'net';
+import { ForwardingProxy } from './forwarding-proxy';
 
 /** One S3 request as it reached the server. */
 export interface RecordedRequest {
@@ -21,29 +21,18 @@ export interface RequestSummary {
 }
 
 /**
- * A plain HTTP proxy in front of the local S3 server that records every request (method, URL,
- * copy header, body size) before forwarding it unchanged, so a test counts what S3A really sends.
+ * A proxy in front of the local S3 server that records every request (method, URL, copy header,
+ * body size) and forwards it unchanged, so a test counts what S3A really sends.
  */
-export class CountingProxy {
+export class CountingProxy extends ForwardingProxy {
   /** Starts the proxy on a free port of 127.0.0.1, forwarding to `target` (`http://127.0.0.1:<port>`). */
   public static async start(target: string): Promise<CountingProxy> {
     const proxy = new CountingProxy(new URL(target));
-    await new Promise<void>(resolve => proxy.server.listen(0, '127.0.0.1', resolve));
+    await proxy.listen();
     return proxy;
   }
 
   public readonly requests: RecordedRequest[] = [];
-  private readonly server: http.Server;
-
-  private constructor(private readonly target: URL) {
-    this.server = http.createServer((req, res) => this.forward(req, res));
-    this.server.keepAliveTimeout = 60_000;
-  }
-
-  /** `http://127.0.0.1:<port>`: use as the S3 endpoint. */
-  public get endpoint(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
 
   /** Forgets what was recorded so far. */
   public reset(): void {
@@ -62,27 +51,8 @@ export class CountingProxy {
     };
   }
 
-  public async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise(resolve => this.server.close(resolve));
-  }
-
-  private forward(req: http.IncomingMessage, res: http.ServerResponse): void {
+  protected intercept(req: http.IncomingMessage): boolean {
     let bodyBytes = 0;
-    const upstream = http.request({
-      host: this.target.hostname,
-      port: this.target.port,
-      method: req.method,
-      path: req.url,
-      headers: req.headers,
-    }, answer => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on('error', err => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end(String(err));
-    });
     req.on('data', (chunk: Buffer) => { bodyBytes += chunk.length; });
     req.on('end', () => {
       const copy = req.headers['x-amz-copy-source'];
@@ -93,6 +63,6 @@ export class CountingProxy {
         bodyBytes,
       });
     });
-    req.pipe(upstream);
+    return false; // counted; forwarded as it is
   }
 }
