@@ -3,6 +3,8 @@
  * config/, the lower layer.
  */
 
+import { jvmSizeMiB } from '../sizes';
+
 const MIB = 1024 * 1024;
 
 /** The median of the values (the mean of the middle two for an even count); 0 for none. */
@@ -30,13 +32,11 @@ export function peakOverlap(intervals: ReadonlyArray<readonly [number, number]>)
   return peak;
 }
 
-const SIZE = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*$/i;
-const SCALE: Record<string, number> = { '': 1, 'k': 1024, 'm': MIB, 'g': 1024 * MIB, 't': 1024 * 1024 * MIB };
 
 /** A Spark size property in bytes (`512m`, `4g`, `64MB`; a bare number is bytes), or undefined when absent or not a size. */
 export function sizeBytes(text: string | undefined): number | undefined {
-  const m = text === undefined ? null : SIZE.exec(text);
-  return m ? Number(m[1]) * SCALE[m[2].toLowerCase()] : undefined;
+  const mib = jvmSizeMiB(text, 'bytes');
+  return mib === undefined ? undefined : mib * MIB;
 }
 
 /** A size property (`spark.*.memory`, `...memoryOverhead`) in MiB, or undefined; a bare number is bytes, as above. */
