@@ -28,7 +28,7 @@ export interface EmrPythonTargetProps {
   readonly releaseLabel: string;
   /**
    * The application's architecture as EMR Serverless spells it (`ARM64` or `X86_64`).
-   * @default 'ARM64' - the EmrServerlessApplication default
+   * @default - 'ARM64', the EmrServerlessApplication default
    */
   readonly architecture?: string;
   /**

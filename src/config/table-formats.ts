@@ -34,7 +34,7 @@ export interface TableFormatOptions {
   readonly icebergCatalog?: IcebergCatalogKind;
   /**
    * Iceberg only: the catalog's name in Spark SQL (`<name>.<database>.<table>`).
-   * @default 'glue' for the Glue catalog, 'tables' for a path catalog with a warehouse
+   * @default - 'glue' for the Glue catalog, 'tables' for a path catalog with a warehouse
    */
   readonly catalogName?: string;
   /**
@@ -54,7 +54,7 @@ export interface TableFormatOptions {
    * Spark Operator only: the URI prefix the table-format jars are read from, e.g. the versioned
    * artifact's `s3a://bucket/artifacts/<version>/jars/` (uploaded with it, checksummed), or a
    * `local:///` directory of the image that holds them.
-   * @default 'local:///opt/spark/table-jars/' (declared present in the image)
+   * @default - 'local:///opt/spark/table-jars/' (the jars are declared present in the image)
    */
   readonly jarsUri?: string;
 }
@@ -116,7 +116,7 @@ export const TABLE_FORMAT_PACKAGES: Record<string, Record<TableFormat, TableForm
 
 // Bundled versions per EMR release label: [Delta, Iceberg]. Sources: the EMR release guide's
 // Delta-release-history and Iceberg-release-history pages (7.14.0: its release page and the
-// Iceberg history page), and release-version-emr-spark-8.0.0 (shared/reference/anchors-2026-12.md).
+// Iceberg history page), and the release page release-version-emr-spark-8.0.0 (Spark 4.0 with Iceberg 1.10.x, Delta 4.0.x).
 const EMR_BUNDLED: Record<string, [delta: string, iceberg: string]> = {
   'emr-6.10.0': ['2.2.0', '1.1.0-amzn-0'],
   'emr-6.11.0': ['2.2.0', '1.2.0-amzn-0'],

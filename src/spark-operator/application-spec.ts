@@ -121,7 +121,7 @@ export interface SparkOperatorApplicationProps {
   readonly ephemeralStorage?: string;
   /**
    * The user id (and group id) the Spark containers run as; must not be 0.
-   * @default 185 - the `spark` user of the Apache Spark images
+   * @default - 185, the `spark` user of the Apache Spark images
    */
   readonly runAsUser?: number;
   /**

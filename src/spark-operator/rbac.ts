@@ -23,7 +23,7 @@ export interface SparkOperatorRbacProps {
   readonly namespace: string;
   /**
    * Create the namespace (labelled for Pod Security Admission).
-   * @default false - the namespace exists already
+   * @default - false: the namespace exists already
    */
   readonly createNamespace?: boolean;
   /**
@@ -48,7 +48,7 @@ export interface SparkOperatorRbacProps {
   readonly executorServiceAccountName?: string;
   /**
    * The AWS identity of both service accounts.
-   * @default WorkloadIdentity.nodeRole() - the node's instance role
+   * @default - WorkloadIdentity.nodeRole(), the node's instance role
    */
   readonly identity?: WorkloadIdentity;
 }

@@ -22,7 +22,7 @@ export interface ScheduledSparkOperatorApplicationProps extends SparkOperatorApp
   readonly schedule: string;
   /**
    * Time zone of the schedule (operator v2.2+).
-   * @default 'UTC' - explicit, rather than the controller's local zone
+   * @default - 'UTC', explicit rather than the controller's local zone
    */
   readonly timeZone?: string;
   /**

@@ -128,7 +128,8 @@ const DENIED_SPARK_CONF: { [key: string]: string } = {
   'spark.kubernetes.executor.podTemplateFile': 'the executor pod template carries pod security and placement; use executorPlacement',
   // A fixed driver pod name collides between runs (scheduled runs, retries after TTL).
   'spark.kubernetes.driver.pod.name': 'a fixed driver pod name collides between runs; the operator names it <app>-driver',
-  // Deprecated fields' keys (anchors §3): the spec no longer renders them, and neither may sparkConf.
+  // Deprecated fields' keys (apache/spark#52889 removed pythonVersion; SPARK-39363 deprecated the overhead factor):
+  // the spec no longer renders them, and neither may sparkConf.
   'spark.kubernetes.pyspark.pythonVersion': 'deprecated in Spark 3.1 and removed upstream; the image decides the Python',
   'spark.kubernetes.memoryOverheadFactor': 'deprecated since Spark 3.3; the configuration model sets spark.{driver,executor}.memoryOverhead',
 };
