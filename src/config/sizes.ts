@@ -45,11 +45,12 @@ export function parseSizeMiB(field: string, value: string | number, defaultUnit:
   return mib;
 }
 
-// Spark's JVM size syntax (spark.*.memory, spark.memory.offHeap.size, ...): a whole number and an optional unit
-// k, m, g or t, with an optional trailing b. Readers of recorded properties also take a decimal and spaces.
-const JVM_SIZE = /^\d+[kmgt]?b?$/i;
-const JVM_SIZE_READ = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*$/i;
-const JVM_UNIT_MIB: Record<string, number> = { k: 1 / 1024, m: 1, g: 1024, t: 1024 * 1024 };
+// Spark's JVM size syntax (spark.*.memory, spark.memory.offHeap.size, ...; JavaUtils.byteStringAs, which trims):
+// a whole number and an optional unit k, m, g, t or p, with an optional trailing b. Readers of recorded
+// properties also take a decimal and spaces.
+const JVM_SIZE = /^\d+[kmgtp]?b?$/i;
+const JVM_SIZE_READ = /^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)b?\s*$/i;
+const JVM_UNIT_MIB: Record<string, number> = { k: 1 / 1024, m: 1, g: 1024, t: 1024 * 1024, p: 1024 * 1024 * 1024 };
 
 /** Whether `text` is a JVM size as Spark's memory properties take it (`4096m`, `4g`, `512`), spaces around allowed. */
 export function isJvmSize(text: string): boolean {

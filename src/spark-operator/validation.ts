@@ -1,5 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import { invalidValue } from '../config/errors';
+import { isJvmSize, jvmSizeMiB } from '../config/sizes';
 
 // Checks the Spark Operator's admission webhook (v2.5.2) makes, or that nothing makes, ported here so a
 // bad manifest fails at synth time instead of at `kubectl apply` or, worse, silently in the controller.
@@ -17,8 +18,6 @@ const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 /** Kubernetes resource.Quantity (apimachinery/pkg/api/resource/quantity.go). */
 const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[mkMGTPE]|[eE][+-]?\d+)?$/;
-/** The JVM size syntax Spark reads for memory settings (Utils.byteStringAsBytes): digits and one unit. */
-const JVM_SIZE = /^\d+[kmgtp]?b?$/i;
 
 /** Throws unless `value` is a DNS-1035 label of at most `maxLength` characters (names the webhook accepts). */
 export function validateDns1035Name(field: string, value: string, maxLength: number = MAX_LABEL_LENGTH): string {
@@ -95,7 +94,7 @@ export function validateQuantity(field: string, value: string): string {
 /** Throws unless `value` is a JVM size such as `7424m` or `4g` (what Spark reads for memory). */
 export function validateJvmSize(field: string, value: string): string {
   if (Token.isUnresolved(value)) return value;
-  if (typeof value !== 'string' || !JVM_SIZE.test(value) || /^0+[kmgtp]?b?$/i.test(value)) {
+  if (typeof value !== 'string' || !isJvmSize(value) || !(jvmSizeMiB(value)! > 0)) {
     throw invalidValue(field, value,
       'expected a JVM size: a positive whole number with one unit k, m, g, t or p, e.g. 7424m or 4g (Kubernetes suffixes such as Gi are not read by Spark)');
   }

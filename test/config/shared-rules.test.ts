@@ -7,9 +7,9 @@ import { isUnresolved, setUnresolvedCheck } from '../../src/config/unresolved';
 
 // The rules src/ writes once; each is checked against the service's or Spark's own definition.
 
-describe('JVM sizes (Spark: a whole number and k, m, g or t; spark.*.memory reads a bare number as MiB)', () => {
+describe('JVM sizes (Spark: a whole number and k, m, g, t or p; spark.*.memory reads a bare number as MiB)', () => {
   test.each([
-    ['4096m', 4096], ['4g', 4 * 1024], ['4G', 4 * 1024], ['1t', 1024 * 1024], ['2048k', 2], ['512', 512], [' 14g ', 14 * 1024], ['7gb', 7 * 1024],
+    ['4096m', 4096], ['4g', 4 * 1024], ['4G', 4 * 1024], ['1t', 1024 * 1024], ['1p', 1024 ** 3], ['2048k', 2], ['512', 512], [' 14g ', 14 * 1024], ['7gb', 7 * 1024],
   ])('%p is %d MiB', (text, mib) => {
     expect(isJvmSize(text)).toBe(true);
     expect(jvmSizeMiB(text)).toBe(mib);

@@ -56,7 +56,7 @@ describe('quantities and JVM sizes', () => {
     expect(() => validateQuantity('coreRequest', q)).toThrow(/^coreRequest: .* expected a Kubernetes quantity/);
   });
 
-  test.each(['7424m', '4g', '512M', '1024k', '2t'])('accepts the JVM size %s', s => {
+  test.each(['7424m', '4g', '512M', '1024k', '2t', '1p', ' 4g '])('accepts the JVM size %s', s => {
     expect(validateJvmSize('memory', s)).toBe(s);
   });
 
