@@ -14,7 +14,12 @@ from spark_jobs.ml.scaling import fit_scaling_pipeline, scaler_stats
 from spark_jobs.ml.split import TrainTestSplit, split_bucket, train_test_split
 from spark_jobs.ml.time_windows import WINDOW_STATS, time_window_features, window_feature_name
 from spark_jobs.ml.training_set import TrainingData, TrainingDataConfig, build_training_data, check_config
-from spark_jobs.ml.user_features import user_feature_names, user_features, user_numeric_feature_names
+from spark_jobs.ml.user_features import (
+    join_user_features,
+    user_feature_names,
+    user_features,
+    user_numeric_feature_names,
+)
 
 __all__ = [
     "MISSING_POLICIES",
@@ -28,6 +33,7 @@ __all__ = [
     "check_config",
     "fit_missing_values",
     "fit_scaling_pipeline",
+    "join_user_features",
     "parse_policies",
     "parse_policy",
     "scaler_stats",

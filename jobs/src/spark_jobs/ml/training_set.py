@@ -29,7 +29,12 @@ from spark_jobs.ml.missing_values import (
 from spark_jobs.ml.scaling import FEATURES_COL, RAW_VECTOR_COL, fit_scaling_pipeline, scaler_stats
 from spark_jobs.ml.split import SPLIT_COL, TRAIN, train_test_split
 from spark_jobs.ml.time_windows import WINDOW_STATS, time_window_features, window_feature_name
-from spark_jobs.ml.user_features import AsOf, user_features, user_numeric_feature_names
+from spark_jobs.ml.user_features import (
+    AsOf,
+    join_user_features,
+    user_features,
+    user_numeric_feature_names,
+)
 
 
 @dataclass(frozen=True)
@@ -145,14 +150,19 @@ def build_training_data(df: DataFrame, config: TrainingDataConfig) -> TrainingDa
     """Build the training data (see the module docstring); call ``unpersist()`` on the result when done."""
     check_config(config)
     require_numeric(df, config.label_col, "training data: label_col")
-    featured = user_features(
-        time_window_features(df, config.key_col, config.time_col, config.value_col, config.windows),
+    windowed = time_window_features(df, config.key_col, config.time_col, config.value_col, config.windows)
+    # The user table comes from the raw events: aggregating the windowed rows would run the window
+    # pass (shuffle, sort, kernel) again for each aggregation and for the default as_of.
+    per_user = user_features(
+        df,
         config.key_col,
         config.time_col,
         config.value_col,
         config.category_col,
         as_of=config.as_of,
+        per_row=False,
     )
+    featured = join_user_features(windowed, per_user, config.key_col, config.value_col)
     split = train_test_split(featured, config.key_col, config.test_fraction, config.seed)
     # The window and user features feed the fills, the scaler and the write: compute them once.
     labeled = split.labeled.persist(StorageLevel.MEMORY_AND_DISK)

@@ -16,7 +16,7 @@ Columns (``<p>`` is ``prefix``, ``<v>`` the value column):
 =============================  ===================================================================
 
 Two aggregations (per user; per user and category) and one join; ``per_row=True`` joins the
-result back to every row of the user (null-safe on the key).
+result back to every row of the user (null-safe on the key, :func:`join_user_features`).
 """
 
 from __future__ import annotations
@@ -127,8 +127,7 @@ def user_features(
     )
     as_of_ts = _as_of_column(df, time_col, as_of)
 
-    def q(alias: str, name: str) -> Column:
-        return F.col(f"{alias}.`" + name.replace("`", "``") + "`")
+    q = _qualified
 
     joined = totals.alias("t").join(
         categories.alias("c"), q("t", key_col).eqNullSafe(q("c", key_col)), "left"
@@ -146,5 +145,22 @@ def user_features(
     )
     if not per_row:
         return per_user
-    rows = df.alias("r").join(per_user.alias("u"), q("r", key_col).eqNullSafe(q("u", key_col)), "left")
-    return rows.select(*[q("r", c) for c in df.columns], *[q("u", n) for n in names])
+    return join_user_features(df, per_user, key_col, value_col, prefix)
+
+
+def _qualified(alias: str, name: str) -> Column:
+    return F.col(f"{alias}.`" + name.replace("`", "``") + "`")
+
+
+def join_user_features(
+    rows: DataFrame, per_user: DataFrame, key_col: str, value_col: str, prefix: str = "user_"
+) -> DataFrame:
+    """``rows`` with the user features of ``per_user`` (from ``per_row=False``) appended (null-safe key).
+
+    Lets a job compute the per-user table from the raw events and join it to rows that went through
+    other stages, so those stages are not evaluated again for the user aggregations.
+    """
+    q = _qualified
+    names = user_feature_names(value_col, prefix)
+    joined = rows.alias("r").join(per_user.alias("u"), q("r", key_col).eqNullSafe(q("u", key_col)), "left")
+    return joined.select(*[q("r", c) for c in rows.columns], *[q("u", n) for n in names])
