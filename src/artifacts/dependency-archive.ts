@@ -61,12 +61,8 @@ export interface DependencyWheel {
   readonly sha256: string;
 }
 
-/** A built dependency archive (what the artifact manifest lists). */
-export interface BuiltDependencyArchive {
-  /** Absolute path of the zip. */
-  readonly path: string;
-  /** The zip's file name: `<target id>-<hash>.zip`. */
-  readonly fileName: string;
+/** What a dependency archive holds, wherever it lies: its checksum, runtime and wheels. */
+export interface DependencyArchiveContents {
   /** SHA-256 of the zip. */
   readonly sha256: string;
   /** Size of the zip, bytes. */
@@ -75,10 +71,18 @@ export interface BuiltDependencyArchive {
   readonly target: PythonTarget;
   /** The requirements it was resolved from. */
   readonly requirements: string[];
-  /** Every wheel in it, sorted by name. */
+  /** Every wheel in it, sorted by name, with its version and tags. */
   readonly wheels: DependencyWheel[];
   /** Importable top-level names it provides (`numpy`, `pandas`, `dateutil`, `six`), sorted. */
   readonly topLevel: string[];
+}
+
+/** A built dependency archive (what the artifact manifest lists). */
+export interface BuiltDependencyArchive extends DependencyArchiveContents {
+  /** Absolute path of the zip. */
+  readonly path: string;
+  /** The zip's file name: `<target id>-<hash>.zip`. */
+  readonly fileName: string;
   /** Whether it came from the cache (no pip install, no zipping). */
   readonly cached: boolean;
 }

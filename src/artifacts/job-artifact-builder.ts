@@ -1,7 +1,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildDependencyArchive, BuiltDependencyArchive, DependencyWheel } from './dependency-archive';
+import { buildDependencyArchive, BuiltDependencyArchive, DependencyArchiveContents } from './dependency-archive';
 import { PythonTarget } from './python-target';
 import { buildPython, projectRequirements, thirdPartyImports } from './python-tools';
 import { writeZip, ZipCompression } from './zip-writer';
@@ -93,21 +93,9 @@ export interface JobDependencies {
 }
 
 /** A dependency archive of a built artifact, as its manifest lists it. */
-export interface ArtifactDependencyArchive {
+export interface ArtifactDependencyArchive extends DependencyArchiveContents {
   /** Path relative to the artifact root: `dependencies/<target id>-<hash>.zip`. */
   readonly path: string;
-  /** SHA-256 of the zip. */
-  readonly sha256: string;
-  /** Size, bytes. */
-  readonly size: number;
-  /** The runtime it is for. */
-  readonly target: PythonTarget;
-  /** The requirements resolved. */
-  readonly requirements: string[];
-  /** Every wheel in it with its name, version and tags. */
-  readonly wheels: DependencyWheel[];
-  /** Top-level importable names it provides. */
-  readonly topLevel: string[];
 }
 
 /** One file of a built artifact. */
