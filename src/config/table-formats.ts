@@ -162,8 +162,16 @@ export const GLUE_CATALOG_ACTIONS: string[] = [
   'glue:UpdateTable',
 ];
 
+/** The Delta and Iceberg versions an EMR release bundles. */
+export interface EmrBundledTableFormats {
+  /** Delta Lake version, as the release guide lists it (e.g. `3.3.2-amzn-1`). */
+  readonly delta: string;
+  /** Apache Iceberg version, as the release guide lists it (e.g. `1.10.0-amzn-0`). */
+  readonly iceberg: string;
+}
+
 /** The bundled Delta and Iceberg versions of an EMR release label (undefined when not in the catalog). */
-export function emrBundledTableFormats(label: string): { delta: string; iceberg: string } | undefined {
+export function emrBundledTableFormats(label: string): EmrBundledTableFormats | undefined {
   const found = EMR_BUNDLED[label];
   return found ? { delta: found[0], iceberg: found[1] } : undefined;
 }
@@ -331,4 +339,19 @@ export function isTableFormatJar(uri: string): boolean {
 function jar(coordinates: string, sha1: string): TableFormatJar {
   const [, artifact, version] = coordinates.split(':');
   return { coordinates, file: `${artifact}-${version}.jar`, sha1 };
+}
+
+/** The table-format rules as static methods, for jsii languages (Python), which cannot call free functions. */
+export class TableFormats {
+  /** What a table format needs for one target and release; an unsupported pair fails naming what is allowed. */
+  public static support(options: TableFormatOptions, target: DeploymentTarget, release: SparkRelease): TableFormatSupport {
+    return tableFormatSupport(options, target, release);
+  }
+
+  /** The Delta and Iceberg versions an EMR release label bundles (undefined when not in the catalog). */
+  public static emrBundled(label: string): EmrBundledTableFormats | undefined {
+    return emrBundledTableFormats(label);
+  }
+
+  private constructor() {}
 }

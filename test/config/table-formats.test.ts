@@ -5,7 +5,7 @@ import { JobCode } from '../../src/artifacts/job-code';
 import { resolveEmrRelease, resolveSparkVersion } from '../../src/config/releases';
 import { SparkConfiguration } from '../../src/config/spark-configuration';
 import {
-  emrBundledTableFormats, GLUE_CATALOG_ACTIONS, IcebergCatalogKind, TABLE_FORMAT_PACKAGES, TableFormat, tableFormatSupport,
+  emrBundledTableFormats, GLUE_CATALOG_ACTIONS, IcebergCatalogKind, TABLE_FORMAT_PACKAGES, TableFormat, TableFormats, tableFormatSupport,
 } from '../../src/config/table-formats';
 import { DeploymentTarget } from '../../src/config/types';
 import { SparkJobDefinition } from '../../src/job/spark-job-definition';
@@ -125,5 +125,16 @@ describe('a job\'s table format in the tuned configuration', () => {
     expect(k8s['spark.jars']).toBe('local:///opt/spark/table-jars/delta-spark_2.13-4.0.1.jar,local:///opt/spark/table-jars/delta-storage-4.0.1.jar');
     expect(k8s['spark.sql.catalog.spark_catalog']).toBe('org.apache.spark.sql.delta.catalog.DeltaCatalog');
     expect(() => job.tune({ target: DeploymentTarget.KUBERNETES, release: '3.4.1', executor: { cpu: 2, memoryGb: 8 } })).toThrow(/release/);
+  });
+});
+
+describe('TableFormats (the static face jsii languages call)', () => {
+  test('gives what the functions give, and fails the same way', () => {
+    const release = resolveSparkVersion('4.0.1');
+    expect(TableFormats.support({ format: TableFormat.ICEBERG }, DeploymentTarget.KUBERNETES, release))
+      .toEqual(tableFormatSupport({ format: TableFormat.ICEBERG }, DeploymentTarget.KUBERNETES, release));
+    expect(TableFormats.emrBundled('emr-7.12.0')).toEqual(emrBundledTableFormats('emr-7.12.0'));
+    expect(TableFormats.emrBundled('emr-5.36.0')).toBeUndefined();
+    expect(() => TableFormats.support({ format: 'hudi' as TableFormat }, DeploymentTarget.KUBERNETES, release)).toThrow(/tableFormat\.format.*hudi/);
   });
 });
