@@ -156,3 +156,23 @@ export function wheelIncompatibility(fileName: string, target: PythonTarget): st
   }
   return undefined;
 }
+
+/** The Python-target rules as static methods, for jsii languages (Python), which cannot call free functions. */
+export class PythonTargets {
+  /** The Python an EMR Serverless application of a release and architecture runs (`pythonTargetForEmr`). */
+  public static forEmr(props: EmrPythonTargetProps): PythonTarget {
+    return pythonTargetForEmr(props);
+  }
+
+  /** Checks a target's fields; returns it. */
+  public static validate(target: PythonTarget): PythonTarget {
+    return validatePythonTarget(target);
+  }
+
+  /** A short, path-safe name of a target: `cp39-manylinux_2_34_aarch64`. */
+  public static idOf(target: PythonTarget): string {
+    return pythonTargetId(target);
+  }
+
+  private constructor() {}
+}

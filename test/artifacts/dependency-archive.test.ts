@@ -5,7 +5,7 @@ import { CP310_AARCH64_JAMMY, CP311_X86_64, EMR7_ARM64, offlineDependencies, pin
 import { pythonJson } from './python';
 import { buildDependencyArchive } from '../../src/artifacts/dependency-archive';
 import { buildJobArtifact } from '../../src/artifacts/job-artifact-builder';
-import { PythonTarget, pythonTargetForEmr, wheelIncompatibility } from '../../src/artifacts/python-target';
+import { PythonTarget, pythonTargetForEmr, PythonTargets, wheelIncompatibility } from '../../src/artifacts/python-target';
 
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
@@ -176,5 +176,11 @@ describe('wheel tags against a target', () => {
     expect(pythonTargetForEmr({ releaseLabel: 'emr-7.12.0' })).toEqual(EMR7_ARM64);
     expect(pythonTargetForEmr({ releaseLabel: 'emr-spark-8.0.0', architecture: 'X86_64' })).toEqual(CP311_X86_64);
     expect(() => pythonTargetForEmr({ releaseLabel: 'emr-7.12.0', pythonVersion: '3.12' })).toThrow(/pythonVersion: '3.12' is not valid; emr-7.12.0 runs Python 3.9, 3.11/);
+  });
+
+  test('PythonTargets, the static face jsii languages call, gives the same targets and ids', () => {
+    expect(PythonTargets.forEmr({ releaseLabel: 'emr-7.12.0' })).toEqual(EMR7_ARM64);
+    expect(PythonTargets.idOf(PythonTargets.forEmr({ releaseLabel: 'emr-7.12.0' }))).toBe('cp39-manylinux_2_34_aarch64');
+    expect(() => PythonTargets.validate({ ...CP311_X86_64, glibc: '2.5' })).toThrow(/target\.glibc: '2\.5' is not valid/);
   });
 });
