@@ -10,10 +10,11 @@ import { unacceptedIamFindings } from './support/iam-lint';
  * The jsii Python package as a user gets it: the wheel `npx projen package:python` built into dist/python
  * (`npm test` builds it first), installed into a fresh venv next to aws-cdk-lib, constructs and cdk8s from PyPI
  * at our devDependencies' versions. The Python code run here is the README's, so the README cannot rot.
- * Cost, measured on the shared 2-core machine at load ~30: warm (wheels in .tools/pip-cache, dependency archive
- * cached) 2.5 min, most of it the venv install and the jsii runtime loading aws-cdk-lib; cold adds the ~95 MB pip
+ * Cost, measured on the shared 2-core machine: warm (wheels in .tools/pip-cache, dependency archive cached) 63 s at
+ * load ~7, 2.5 min at load ~30, most of it the venv install and the jsii runtime loading aws-cdk-lib; cold adds the ~95 MB pip
  * downloads once (build tools and CDK wheels) and the first dependency-archive build. The wheel itself is built by
- * `npx projen package:python` before jest (~3 min cold, skipped when it holds the current assembly).
+ * `npx projen package:python` before jest (3 min cold at load ~20, 65 s offline at load ~7, skipped when the
+ * wheel holds the current assembly).
  */
 const root = path.resolve(__dirname, '..');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-deploy-python-'));
