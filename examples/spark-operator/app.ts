@@ -87,6 +87,13 @@ export class SparkFeaturesChart extends Chart {
         tolerations: [{ key: 'workload', operator: TolerationOperator.EQUAL, value: 'spark', effect: TaintEffect.NO_SCHEDULE }],
       },
     };
+    // What every scheduled job here shares: UTC, no overlapping runs, a short run history.
+    const nightly = {
+      timeZone: 'UTC',
+      concurrencyPolicy: ConcurrencyPolicy.FORBID,
+      successfulRunHistoryLimit: 3,
+      failedRunHistoryLimit: 5,
+    };
     new SparkOperatorApplication(this, 'Features', {
       ...common,
       job: features,
@@ -112,10 +119,7 @@ export class SparkFeaturesChart extends Chart {
       maxExecutors: 4,
       // Nightly at 04:00 UTC, after the features job's 02:00 run on EMR Serverless or here.
       schedule: '0 4 * * *',
-      timeZone: 'UTC',
-      concurrencyPolicy: ConcurrencyPolicy.FORBID,
-      successfulRunHistoryLimit: 3,
-      failedRunHistoryLimit: 5,
+      ...nightly,
     });
     // Table maintenance: the nightly Delta merge at 03:00 UTC. Its jars are the pinned Delta jars for
     // Spark 3.5 (Scala 2.12) the image holds in /opt/spark/table-jars/ (spark.jars names them; nothing is
@@ -127,10 +131,7 @@ export class SparkFeaturesChart extends Chart {
       driver: { cpu: 2, memoryGb: 8 },
       maxExecutors: 10,
       schedule: '0 3 * * *',
-      timeZone: 'UTC',
-      concurrencyPolicy: ConcurrencyPolicy.FORBID,
-      successfulRunHistoryLimit: 3,
-      failedRunHistoryLimit: 5,
+      ...nightly,
     });
   }
 }
