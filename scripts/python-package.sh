@@ -71,7 +71,7 @@ venv() {
   ensure_python
   local wheels=(dist/python/*.whl)
   if [ ! -f "${wheels[0]}" ] || [ ${#wheels[@]} -ne 1 ]; then
-    echo "python-package: expected one wheel in dist/python (run \`npx projen python:package\`), found: ${wheels[*]}" >&2
+    echo "python-package: expected one wheel in dist/python (run \`npx projen package:python\`), found: ${wheels[*]}" >&2
     exit 2
   fi
   local wheel=$root/${wheels[0]} pins requires
