@@ -53,13 +53,15 @@ describe('table formats in the configuration model', () => {
     expect(emrBundledTableFormats('emr-spark-8.0.0')).toEqual({ delta: '4.0.0', iceberg: '1.10.1' });
   });
 
-  test('Iceberg with the Glue catalog on EMR Serverless: catalog keys, the IAM it needs, the unconfirmed jar path said', () => {
+  test('Iceberg with the Glue catalog on EMR Serverless: catalog keys, the IAM it needs, the runtime jar EMR ships', () => {
     const s = tableFormatSupport({ format: TableFormat.ICEBERG, icebergCatalog: IcebergCatalogKind.GLUE, warehouse: 's3://lake/warehouse' },
       DeploymentTarget.EMR_SERVERLESS, resolveEmrRelease('emr-7.12.0'));
     expect(s.version).toBe('1.10.0-amzn-0');
     expect(s.glueCatalog).toBe(true);
-    expect(s.confirmed).toBe(false);
-    expect(s.unconfirmed).toContain('iceberg-spark3-runtime.jar');
+    // The path the EMR Serverless user guide gives (using-iceberg.html).
+    expect(s.entries.find(e => e.key === 'spark.jars')!.value).toBe('/usr/share/aws/iceberg/lib/iceberg-spark3-runtime.jar');
+    expect(s.confirmed).toBe(true);
+    expect(s.unconfirmed).toBeUndefined();
     const props = Object.fromEntries(s.entries.map(e => [e.key, e.value]));
     expect(props).toMatchObject({
       'spark.sql.extensions': 'org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions',
