@@ -77,7 +77,7 @@ const MASTER = /^local(\[(\*|\d+)(,\d+)?\])?$/;
 export class LocalSparkDefaults {
   /** From a tuned configuration (what the constructs render). */
   public static fromConfiguration(config: SparkConfiguration, options: LocalSparkDefaultsOptions = {}): LocalSparkDefaults {
-    return new LocalSparkDefaults(config.properties(), config.reasons(), config.release.sparkVersion, options);
+    return new LocalSparkDefaults(config.properties(), config.reasons(), config.release.sparkVersion, options, config.driver.heapMiB);
   }
 
   /**
@@ -98,8 +98,12 @@ export class LocalSparkDefaults {
 
   private readonly reasons: { [key: string]: string };
 
+  /**
+   * `driverHeapMiB` is the configuration's driver heap as a number (its `spark.driver.memory`); for properties
+   * read back from a template or manifest it is undefined and the rendered value is parsed.
+   */
   private constructor(rendered: { [key: string]: string }, reasons: { [key: string]: string }, sparkVersion: string,
-    options: LocalSparkDefaultsOptions) {
+    options: LocalSparkDefaultsOptions, driverHeapMiB?: number) {
     const master = options.master ?? 'local[*]';
     if (!MASTER.test(master)) {
       throw invalidValue('master', master, 'expected local, local[N], local[*] or local[N,maxFailures]');
@@ -136,7 +140,7 @@ export class LocalSparkDefaults {
     }
     set('spark.master', master, 'a local run: driver and executors in one JVM');
     const driverHeap = props['spark.driver.memory'];
-    const driverMiB = driverHeap === undefined ? undefined : parseSizeMiB('spark.driver.memory', driverHeap);
+    const driverMiB = driverHeapMiB ?? (driverHeap === undefined ? undefined : parseSizeMiB('spark.driver.memory', driverHeap));
     if (driverMiB === undefined || driverMiB > maxDriver) {
       set('spark.driver.memory', formatJvmSize(maxDriver),
         `local-mode-safe driver heap (rendered: ${driverHeap ?? 'unset'}); the local JVM holds driver and executors`);
