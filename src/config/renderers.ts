@@ -183,15 +183,14 @@ function tunedProperties(t: ResolvedTuning): PropertyList {
     p.spark('spark.dynamicAllocation.enabled', true, 'executors follow the work; idle ones are released');
     p.spark('spark.dynamicAllocation.minExecutors', 0, 'release every idle executor between stages');
     p.spark('spark.dynamicAllocation.maxExecutors', t.maxExecutors, t.maxExecutorsReason);
-    if (isEmr) {
-      // EMR Serverless starts max(initialExecutors, minExecutors, executor.instances), 3 by default, and refuses the
-      // run when that exceeds maxExecutors (rule dynamic-allocation-bounds): set the start count explicitly.
-      const start = Math.min(EMR_DEFAULT_INITIAL_EXECUTORS, t.maxExecutors);
+    if (t.initialExecutors !== undefined) {
+      // EMR Serverless refuses a start count above maxExecutors (rule dynamic-allocation-bounds): it is explicit.
+      const start = t.initialExecutors;
       p.spark('spark.dynamicAllocation.initialExecutors', start, start < EMR_DEFAULT_INITIAL_EXECUTORS
         ? `the cap: EMR Serverless would start ${EMR_DEFAULT_INITIAL_EXECUTORS} executors and refuse a start above maxExecutors ${t.maxExecutors}`
         : `EMR Serverless's own start count (${EMR_DEFAULT_INITIAL_EXECUTORS}), explicit so that the run passes its check min <= initial <= max`);
-      if (start < EMR_DEFAULT_EXECUTOR_INSTANCES) {
-        p.spark('spark.executor.instances', start,
+      if (t.startExecutorInstances !== undefined) {
+        p.spark('spark.executor.instances', t.startExecutorInstances,
           `EMR Serverless's default of ${EMR_DEFAULT_EXECUTOR_INSTANCES} counts in the start count max(initialExecutors, minExecutors, executor.instances); lowered to the cap`);
       }
     }

@@ -19,10 +19,53 @@ export interface ResolvedRole {
   /** Cores, heap, overhead and container of the role, MiB (what the properties render). */
   readonly sizing: ResourceSizing;
   /**
+   * The pod's CPU request (`spark.kubernetes.<role>.request.cores`, a Kubernetes quantity) after the overrides.
+   * @default - none: not a Kubernetes configuration and no override
+   */
+  readonly cpuRequest?: string;
+  /**
+   * The pod's CPU limit (`spark.kubernetes.<role>.limit.cores`) after the overrides.
+   * @default - none: not a Kubernetes configuration and no override
+   */
+  readonly cpuLimit?: string;
+  /**
    * Kubernetes only: the overhead the model re-fitted to a user's heap override (the pod stays exact), MiB.
    * @default - not re-fitted: the tuned overhead or the user's own
    */
   readonly refittedOverheadMiB?: number;
+}
+
+/** How many executors run, after the overrides (what `spark.executor.instances` and `spark.dynamicAllocation.*` say). */
+export interface ResolvedAllocation {
+  /** Whether dynamic allocation is on (`spark.dynamicAllocation.enabled` is `true`). */
+  readonly dynamic: boolean;
+  /**
+   * `spark.executor.instances`.
+   * @default - not set
+   */
+  readonly instances?: number;
+  /**
+   * `spark.dynamicAllocation.initialExecutors`.
+   * @default - not set
+   */
+  readonly initialExecutors?: number;
+  /**
+   * `spark.dynamicAllocation.minExecutors`.
+   * @default - not set
+   */
+  readonly minExecutors?: number;
+  /**
+   * `spark.dynamicAllocation.maxExecutors`.
+   * @default - not set
+   */
+  readonly maxExecutors?: number;
+  /** Whether shuffle tracking is on (`spark.dynamicAllocation.shuffleTracking.enabled` is not `false`). */
+  readonly shuffleTracking: boolean;
+  /**
+   * `spark.dynamicAllocation.shuffleTracking.timeout`, a Spark time string.
+   * @default - not set
+   */
+  readonly shuffleTrackingTimeout?: string;
 }
 
 /**
@@ -46,6 +89,8 @@ export interface ResolvedConfiguration {
   readonly executor: ResolvedRole;
   /** The driver after the overrides. */
   readonly driver: ResolvedRole;
+  /** The executor counts after the overrides. */
+  readonly allocation: ResolvedAllocation;
 }
 
 type Role = 'executor' | 'driver';
@@ -68,6 +113,7 @@ export function resolveConfiguration(given: SparkTuningProps): ResolvedConfigura
     overrides,
     executor: resolveRole(tuning, 'executor', overrides),
     driver: resolveRole(tuning, 'driver', overrides),
+    allocation: resolveAllocation(tuning, overrides),
   };
 }
 
@@ -142,6 +188,30 @@ function resolveRole(t: ResolvedTuning, role: Role, overrides: readonly Resolved
       memory: formatJvmSize(heapMiB),
       memoryOverhead: formatJvmSize(finalOverhead),
     },
+    cpuRequest: overrideOf(overrides, `spark.kubernetes.${role}.request.cores`) ?? (isK8s ? String(shape.cpu) : undefined),
+    cpuLimit: overrideOf(overrides, `spark.kubernetes.${role}.limit.cores`) ?? (isK8s ? String(shape.cpu) : undefined),
     refittedOverheadMiB,
+  };
+}
+
+/** The executor counts: the tuned ones, each override read once (overrides of these keys are validated counts and booleans). */
+function resolveAllocation(t: ResolvedTuning, overrides: readonly ResolvedOverride[]): ResolvedAllocation {
+  const dynamic = t.executorInstances === undefined;
+  const text = (key: string) => overrideOf(overrides, key);
+  const count = (key: string, tuned: number | undefined) => {
+    const value = text(key);
+    return value === undefined ? tuned : Number(value);
+  };
+  const enabled = text('spark.dynamicAllocation.enabled');
+  const tracking = text('spark.dynamicAllocation.shuffleTracking.enabled');
+  return {
+    dynamic: enabled === undefined ? dynamic : enabled === 'true',
+    instances: count('spark.executor.instances', dynamic ? t.startExecutorInstances : t.executorInstances),
+    initialExecutors: count('spark.dynamicAllocation.initialExecutors', dynamic ? t.initialExecutors : undefined),
+    minExecutors: count('spark.dynamicAllocation.minExecutors', dynamic ? 0 : undefined),
+    maxExecutors: count('spark.dynamicAllocation.maxExecutors', dynamic ? t.maxExecutors : undefined),
+    // True unless set to false (the model renders true on Kubernetes with dynamic allocation).
+    shuffleTracking: tracking === undefined ? true : tracking !== 'false',
+    shuffleTrackingTimeout: text('spark.dynamicAllocation.shuffleTracking.timeout'),
   };
 }

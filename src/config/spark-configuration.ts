@@ -55,14 +55,19 @@ export class SparkConfiguration {
   /** The props this configuration was tuned from. */
   public readonly props: SparkTuningProps;
 
-  private readonly resolved_: ResolvedConfiguration;
+  /**
+   * What this configuration renders, as values (sizes, executor counts and CPU quantities after the overrides),
+   * for the construct layer's spec fields: read these, not the property strings.
+   * @internal
+   */
+  public readonly _resolved: ResolvedConfiguration;
   private readonly entries_: ConfigEntry[];
   private readonly byKey_: Map<string, ConfigEntry>;
 
   private constructor(given: SparkTuningProps) {
     // One resolve step (validated props, release, storage, overrides and sizes as values), then the renderers.
     const resolved = resolveConfiguration(given);
-    this.resolved_ = resolved;
+    this._resolved = resolved;
     const tuning = resolved.tuning;
     this.props = given;
     this.target = tuning.target;
@@ -143,6 +148,6 @@ export class SparkConfiguration {
 
   /** A plain object for JSON output: target, release, properties and reasons. */
   public toJson(): any {
-    return renderJson(this.resolved_, this.entries_);
+    return renderJson(this._resolved, this.entries_);
   }
 }

@@ -1,4 +1,4 @@
-import { describeViolation, EMR_DEFAULT_INITIAL_EXECUTORS, EMR_SERVERLESS_RULES } from './emr-serverless-rules';
+import { describeViolation, EMR_DEFAULT_EXECUTOR_INSTANCES, EMR_DEFAULT_INITIAL_EXECUTORS, EMR_SERVERLESS_RULES } from './emr-serverless-rules';
 import { EMR_STANDARD_DISK_GB, emrWorkerRule, validateEmrWorkerDisk, validateEmrWorkerMemory } from './emr-serverless-workers';
 import { invalidValue } from './errors';
 import { checkHeapFits, fitHeap, MemoryFit } from './memory';
@@ -34,6 +34,17 @@ export interface ResolvedTuning {
   readonly maxExecutors: number;
   /** Why maxExecutors has its value (the reason rendered with it). */
   readonly maxExecutorsReason: string;
+  /**
+   * EMR Serverless with dynamic allocation: the start count, set explicitly (at most maxExecutors).
+   * @default - not set
+   */
+  readonly initialExecutors?: number;
+  /**
+   * EMR Serverless with dynamic allocation: `spark.executor.instances` lowered to the start count, when the
+   * cap is below the service's default executor count (which counts in the start).
+   * @default - not set
+   */
+  readonly startExecutorInstances?: number;
   readonly shufflePartitions: number;
   readonly inputSizeGb?: number;
   readonly deltaLake: boolean;
@@ -162,6 +173,10 @@ export function resolveTuning(props: SparkTuningProps): ResolvedTuning {
     }
   }
   const shufflePartitions = shufflePartitionsFor(executorCores * (executorInstances ?? maxExecutors), props.inputSizeGb);
+  // EMR Serverless starts max(initialExecutors, minExecutors, executor.instances), 3 by default, and refuses the
+  // run when that exceeds maxExecutors (rule dynamic-allocation-bounds): the start count is set explicitly.
+  const initialExecutors = isEmr && executorInstances === undefined ? Math.min(EMR_DEFAULT_INITIAL_EXECUTORS, maxExecutors) : undefined;
+  const startExecutorInstances = initialExecutors !== undefined && initialExecutors < EMR_DEFAULT_EXECUTOR_INSTANCES ? initialExecutors : undefined;
 
   return {
     target,
@@ -179,6 +194,8 @@ export function resolveTuning(props: SparkTuningProps): ResolvedTuning {
     executorInstances,
     maxExecutors,
     maxExecutorsReason,
+    initialExecutors,
+    startExecutorInstances,
     shufflePartitions,
     inputSizeGb: props.inputSizeGb,
     deltaLake: props.deltaLake ?? false,

@@ -12,7 +12,7 @@ import { DEPENDENCY_ARCHIVE_LINK, DEPENDENCY_PYTHONPATH, resolveRuntimeDependenc
 import { invalidValue } from '../config/errors';
 import { isPinnedImage } from '../config/image-references';
 import { SparkConfiguration } from '../config/spark-configuration';
-import { DeploymentTarget, ResourceSizing, WorkerShape } from '../config/types';
+import { DeploymentTarget, WorkerShape } from '../config/types';
 import {
   SparkApplicationSpec, SparkApplicationSpecDynamicAllocation, SparkApplicationSpecMode,
   SparkApplicationSpecRestartPolicy, SparkApplicationSpecRestartPolicyType, SparkApplicationSpecType,
@@ -242,7 +242,7 @@ export function renderSparkApplication(props: SparkOperatorApplicationProps, max
     dynamicAllocation: dynamicAllocation(config),
     monitoring: monitoring._spec(),
     driver: {
-      ...resources('driver', config.driver, config),
+      ...resources('driver', config),
       serviceAccount: props.rbac.driverServiceAccountName,
       labels,
       annotations: driverAnnotations,
@@ -257,7 +257,7 @@ export function renderSparkApplication(props: SparkOperatorApplicationProps, max
       }),
     },
     executor: {
-      ...resources('executor', config.executor, config),
+      ...resources('executor', config),
       instances: executorInstances(config),
       serviceAccount: props.rbac.executorServiceAccountName,
       labels,
@@ -310,14 +310,13 @@ function nonEmpty(map: { [key: string]: string } | undefined): { [key: string]: 
   return map && Object.keys(map).length > 0 ? { ...map } : undefined;
 }
 
-/** Cores, CPU request = limit and memory of one role, from the tuned configuration (overrides included). */
-function resources(role: 'driver' | 'executor', sizing: ResourceSizing, config: SparkConfiguration) {
-  const request = config.get(`spark.kubernetes.${role}.request.cores`) ?? formatCpuQuantity(sizing.cpu);
-  const limit = config.get(`spark.kubernetes.${role}.limit.cores`) ?? formatCpuQuantity(sizing.cpu);
+/** Cores, CPU request = limit and memory of one role, from the resolved configuration (overrides included). */
+function resources(role: 'driver' | 'executor', config: SparkConfiguration) {
+  const { sizing, cpuRequest, cpuLimit } = config._resolved[role];
   return {
     cores: sizing.cores,
-    coreRequest: validateQuantity(`${role}.coreRequest`, formatCpuText(request)),
-    coreLimit: validateQuantity(`${role}.coreLimit`, formatCpuText(limit)),
+    coreRequest: validateQuantity(`${role}.coreRequest`, formatCpuText(cpuRequest ?? formatCpuQuantity(sizing.cpu))),
+    coreLimit: validateQuantity(`${role}.coreLimit`, formatCpuText(cpuLimit ?? formatCpuQuantity(sizing.cpu))),
     memory: validateJvmSize(`${role}.memory`, sizing.memory),
     memoryOverhead: validateJvmSize(`${role}.memoryOverhead`, sizing.memoryOverhead),
   };
@@ -330,8 +329,8 @@ function formatCpuText(text: string): string {
 
 /** The fixed executor count when dynamic allocation is off (Spark's own default on Kubernetes is 2). */
 function executorInstances(config: SparkConfiguration): number | undefined {
-  if (config.get('spark.dynamicAllocation.enabled') === 'true') return undefined;
-  return Number(config.get('spark.executor.instances') ?? 2);
+  const allocation = config._resolved.allocation;
+  return allocation.dynamic ? undefined : allocation.instances ?? 2;
 }
 
 function restartPolicy(maxAttempts: number, intervalSeconds: number): SparkApplicationSpecRestartPolicy {
@@ -347,19 +346,16 @@ function restartPolicy(maxAttempts: number, intervalSeconds: number): SparkAppli
 }
 
 function dynamicAllocation(config: SparkConfiguration): SparkApplicationSpecDynamicAllocation | undefined {
-  if (config.get('spark.dynamicAllocation.enabled') !== 'true') return undefined;
-  const count = (key: string) => {
-    const v = config.get(`spark.dynamicAllocation.${key}`);
-    return v === undefined ? undefined : Number(v);
-  };
-  const timeout = config.get('spark.dynamicAllocation.shuffleTracking.timeout');
+  const allocation = config._resolved.allocation;
+  if (!allocation.dynamic) return undefined;
+  const timeout = allocation.shuffleTrackingTimeout;
   return {
     enabled: true,
-    initialExecutors: count('initialExecutors'),
-    minExecutors: count('minExecutors'),
-    maxExecutors: count('maxExecutors'),
+    initialExecutors: allocation.initialExecutors,
+    minExecutors: allocation.minExecutors,
+    maxExecutors: allocation.maxExecutors,
     // Kubernetes has no external shuffle service: without tracking, dynamic allocation loses shuffle data.
-    shuffleTrackingEnabled: config.get('spark.dynamicAllocation.shuffleTracking.enabled') !== 'false',
+    shuffleTrackingEnabled: allocation.shuffleTracking,
     shuffleTrackingTimeout: timeout === undefined ? undefined : sparkTimeMillis('sparkConf[\'spark.dynamicAllocation.shuffleTracking.timeout\']', timeout),
   };
 }

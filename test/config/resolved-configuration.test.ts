@@ -83,4 +83,38 @@ describe('the resolve step gives each role its final sizes as numbers', () => {
     expect(config.entries()).toEqual(renderEntries(resolved));
     expect(config.get('spark.executor.memoryOverhead')).toBe(`${8192 - 5000}m`);
   });
+
+  test('executor counts after the overrides are numbers: dynamic allocation, or a fixed count', () => {
+    // Input size unknown: the cap against runaway cost is 20; Kubernetes keeps shuffle data by tracking it.
+    expect(k8s().allocation).toEqual({
+      dynamic: true,
+      instances: undefined,
+      initialExecutors: undefined,
+      minExecutors: 0,
+      maxExecutors: 20,
+      shuffleTracking: true,
+      shuffleTrackingTimeout: undefined,
+    });
+    expect(k8s({ executorInstances: 3 }).allocation).toMatchObject({ dynamic: false, instances: 3, maxExecutors: undefined });
+    const overridden = k8s({ overrides: { 'spark.dynamicAllocation.enabled': 'false', 'spark.executor.instances': '4' } }).allocation;
+    expect(overridden).toMatchObject({ dynamic: false, instances: 4 });
+    expect(k8s({ overrides: { 'spark.dynamicAllocation.shuffleTracking.enabled': 'false', 'spark.dynamicAllocation.maxExecutors': '9' } }).allocation)
+      .toMatchObject({ dynamic: true, maxExecutors: 9, shuffleTracking: false });
+  });
+
+  test('EMR Serverless: the start count is explicit, and lowered with a cap below the 3 executors the service starts', () => {
+    expect(emr().allocation).toMatchObject({ dynamic: true, initialExecutors: 3, instances: undefined });
+    const capped = emr({ executorCapacity: 2 });
+    expect(capped.allocation).toMatchObject({ dynamic: true, maxExecutors: 2, initialExecutors: 2, instances: 2 });
+    const entries = renderEntries(capped);
+    expect(property(entries, 'spark.dynamicAllocation.initialExecutors')!.value).toBe('2');
+    expect(property(entries, 'spark.executor.instances')!.value).toBe('2');
+  });
+
+  test('the pod CPU request and limit are the pod vCPU unless overridden (Kubernetes only)', () => {
+    const resolved = k8s({ executor: { cpu: 1.89, memoryGb: 6 }, overrides: { 'spark.kubernetes.driver.limit.cores': '1500m' } });
+    expect([resolved.executor.cpuRequest, resolved.executor.cpuLimit]).toEqual(['1.89', '1.89']);
+    expect([resolved.driver.cpuRequest, resolved.driver.cpuLimit]).toEqual(['1.89', '1500m']);
+    expect([emr().executor.cpuRequest, emr().executor.cpuLimit]).toEqual([undefined, undefined]);
+  });
 });
