@@ -3,7 +3,6 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { CloudWatchLogsOptions, EMR_SERVERLESS_DEFAULT_LOG_GROUP, EmrServerlessArchitecture, InitialCapacity, MaximumCapacity, S3LogsOptions } from './application-options';
-import './cdk-tokens';
 import { WorkerShape } from '../config/types';
 
 /**

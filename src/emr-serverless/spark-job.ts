@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -18,6 +18,7 @@ import { invalidValue } from '../config/errors';
 import { SparkConfiguration } from '../config/spark-configuration';
 import { IcebergCatalogKind, TableFormat } from '../config/table-formats';
 import { DeploymentTarget, DiskType, WorkerShape } from '../config/types';
+import { isUnresolved } from '../config/unresolved';
 import { emrSparkSubmitParameters, JobRunContract, renderStartJobRun, StartJobRunFields } from '../job/emr-job-run';
 import { SparkJobDefinition } from '../job/spark-job-definition';
 
@@ -161,7 +162,7 @@ export class EmrServerlessSparkJob extends Construct {
     // stack output both come from it, and the client renders the output back to the same request.
     this.startJobRunFields = renderStartJobRun({ ...this.runContract(), name: def.name, maxFailedAttemptsPerHour: def.maxFailedAttemptsPerHour }, {
       fieldOf: definitionField,
-      isUnresolved: value => Token.isUnresolved(value),
+      isUnresolved,
     });
 
     this.grantCodeRead();

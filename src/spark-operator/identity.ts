@@ -1,6 +1,6 @@
-import { Token } from 'aws-cdk-lib';
 import { validateAnnotations } from './validation';
 import { invalidValue } from '../config/errors';
+import { isUnresolved } from '../config/unresolved';
 
 /** How the Spark pods get their AWS identity (and so their S3A credentials). */
 export enum WorkloadIdentityKind {
@@ -79,7 +79,7 @@ export class WorkloadIdentity {
 }
 
 function checkRoleArn(roleArn: string): void {
-  if (!Token.isUnresolved(roleArn) && (typeof roleArn !== 'string' || !ROLE_ARN.test(roleArn))) {
+  if (!isUnresolved(roleArn) && (typeof roleArn !== 'string' || !ROLE_ARN.test(roleArn))) {
     throw invalidValue('roleArn', roleArn, 'expected an IAM role ARN such as arn:aws:iam::123456789012:role/spark-jobs');
   }
 }

@@ -1,6 +1,6 @@
-import { Token } from 'aws-cdk-lib';
 import { invalidValue } from '../config/errors';
 import { isJvmSize, jvmSizeMiB } from '../config/sizes';
+import { isUnresolved } from '../config/unresolved';
 
 // Checks the Spark Operator's admission webhook (v2.5.2) makes, or that nothing makes, ported here so a
 // bad manifest fails at synth time instead of at `kubectl apply` or, worse, silently in the controller.
@@ -21,7 +21,7 @@ const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[mkMGTPE]|[eE][+-]?\d+)?$
 
 /** Throws unless `value` is a DNS-1035 label of at most `maxLength` characters (names the webhook accepts). */
 export function validateDns1035Name(field: string, value: string, maxLength: number = MAX_LABEL_LENGTH): string {
-  if (Token.isUnresolved(value)) return value;
+  if (isUnresolved(value)) return value;
   if (typeof value !== 'string' || !DNS_1035_LABEL.test(value) || value.length > maxLength) {
     throw invalidValue(field, value,
       `expected a DNS-1035 label: lowercase letters, digits and '-', starting with a letter, ending with a letter or digit, at most ${maxLength} characters`);
@@ -31,7 +31,7 @@ export function validateDns1035Name(field: string, value: string, maxLength: num
 
 /** Throws unless `value` is a DNS-1123 label (namespace names). */
 export function validateDns1123Label(field: string, value: string): string {
-  if (Token.isUnresolved(value)) return value;
+  if (isUnresolved(value)) return value;
   if (typeof value !== 'string' || !DNS_1123_LABEL.test(value) || value.length > MAX_LABEL_LENGTH) {
     throw invalidValue(field, value,
       `expected a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most ${MAX_LABEL_LENGTH} characters`);
@@ -41,7 +41,7 @@ export function validateDns1123Label(field: string, value: string): string {
 
 /** Throws unless `value` is a DNS-1123 subdomain (names of Secrets, PriorityClasses and most objects). */
 export function validateDns1123Subdomain(field: string, value: string): string {
-  if (Token.isUnresolved(value)) return value;
+  if (isUnresolved(value)) return value;
   if (typeof value !== 'string' || !DNS_1123_SUBDOMAIN.test(value) || value.length > 253) {
     throw invalidValue(field, value, 'expected a DNS-1123 subdomain: lowercase letters, digits, \'-\' and \'.\', starting and ending with a letter or digit, at most 253 characters');
   }
@@ -64,7 +64,7 @@ export function validateLabelKey(field: string, key: string): void {
 export function validateLabels(field: string, labels: { [key: string]: string } | undefined): void {
   for (const [key, value] of Object.entries(labels ?? {})) {
     validateLabelKey(`${field} key`, key);
-    if (Token.isUnresolved(value)) continue;
+    if (isUnresolved(value)) continue;
     if (typeof value !== 'string' || value.length > MAX_LABEL_LENGTH || (value !== '' && !LABEL_NAME.test(value))) {
       throw invalidValue(`${field}['${key}']`, value,
         'expected a label value: empty, or at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit');
@@ -84,7 +84,7 @@ export function validateAnnotations(field: string, annotations: { [key: string]:
 
 /** Throws unless `value` is a Kubernetes quantity such as `2`, `500m`, `20Gi`. */
 export function validateQuantity(field: string, value: string): string {
-  if (Token.isUnresolved(value)) return value;
+  if (isUnresolved(value)) return value;
   if (typeof value !== 'string' || !QUANTITY.test(value)) {
     throw invalidValue(field, value, 'expected a Kubernetes quantity such as 2, 500m, 512Mi or 20Gi');
   }
@@ -93,7 +93,7 @@ export function validateQuantity(field: string, value: string): string {
 
 /** Throws unless `value` is a JVM size such as `7424m` or `4g` (what Spark reads for memory). */
 export function validateJvmSize(field: string, value: string): string {
-  if (Token.isUnresolved(value)) return value;
+  if (isUnresolved(value)) return value;
   if (typeof value !== 'string' || !isJvmSize(value) || !(jvmSizeMiB(value)! > 0)) {
     throw invalidValue(field, value,
       'expected a JVM size: a positive whole number with one unit k, m, g, t or p, e.g. 7424m or 4g (Kubernetes suffixes such as Gi are not read by Spark)');
@@ -143,7 +143,7 @@ export function validateOperatorSparkConf(field: string, sparkConf: { [key: stri
     if (key.startsWith('spark.kubernetes.node.selector.')) {
       throw invalidValue(`${field}['${key}']`, value, 'node selectors go in driverPlacement/executorPlacement (pod templates), not in sparkConf');
     }
-    if (key === 'spark.kubernetes.namespace' && value !== namespace && !Token.isUnresolved(value)) {
+    if (key === 'spark.kubernetes.namespace' && value !== namespace && !isUnresolved(value)) {
       throw invalidValue(`${field}['${key}']`, value, `must equal the application namespace '${namespace}' (or be left out)`);
     }
     if (typeof value !== 'string') {
@@ -184,7 +184,7 @@ const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
  * descriptors, or `@every <duration>`. Time zones go in the `timeZone` prop, not a `CRON_TZ=` prefix.
  */
 export function validateCronSchedule(field: string, schedule: string): string {
-  if (Token.isUnresolved(schedule)) return schedule;
+  if (isUnresolved(schedule)) return schedule;
   const fail = (why: string): never => {
     throw invalidValue(field, schedule, `${why}; expected a cron schedule such as '0 3 * * *', '@daily' or '@every 6h'`);
   };
@@ -228,7 +228,7 @@ function checkCronField(spec: typeof CRON_FIELDS[number], expr: string, fail: (w
 
 /** Throws unless `timeZone` is `UTC`, `Local` or an IANA zone name such as `Europe/Paris`. */
 export function validateTimeZone(field: string, timeZone: string): string {
-  if (Token.isUnresolved(timeZone)) return timeZone;
+  if (isUnresolved(timeZone)) return timeZone;
   if (timeZone === 'UTC' || timeZone === 'Local') return timeZone;
   let known = false;
   try {
@@ -242,7 +242,7 @@ export function validateTimeZone(field: string, timeZone: string): string {
 
 /** Throws unless `value` is a whole number in [min, max]. */
 export function validateWholeNumber(field: string, value: number, min: number, max: number): number {
-  if (Token.isUnresolved(value)) return value;
+  if (isUnresolved(value)) return value;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw invalidValue(field, value, `expected a whole number from ${min} to ${max}`);
   }

@@ -1,9 +1,10 @@
+import { Lazy, Token } from 'aws-cdk-lib';
 import { EmrWorkers } from '../../src/config/emr-serverless-workers';
 import { SparkReleases } from '../../src/config/releases';
 import { isS3BucketName, isS3KeyPrefix, parseS3Uri, s3PrefixUri, s3Uri } from '../../src/config/s3-paths';
 import { isJvmSize, jvmSizeMiB, MemorySizes } from '../../src/config/sizes';
 import { ConnectorPackages } from '../../src/config/storage-properties';
-import { isUnresolved, setUnresolvedCheck } from '../../src/config/unresolved';
+import { isUnresolved, mayBeToken } from '../../src/config/unresolved';
 
 // The rules src/ writes once; each is checked against the service's or Spark's own definition.
 
@@ -66,16 +67,56 @@ describe('S3 paths (S3 user guide: bucket naming rules, object key naming guidel
   });
 });
 
-describe('unresolved values', () => {
-  test('none without a deployment tool; the installed check otherwise', () => {
-    expect(isUnresolved('${Token[TOKEN.1]}')).toBe(false);
-    setUnresolvedCheck(v => v === 'later');
-    try {
-      expect(isUnresolved('later')).toBe(true);
-      expect(isUnresolved('now')).toBe(false);
-    } finally {
-      setUnresolvedCheck(() => false);
-    }
+describe('unresolved values (CDK tokens, recognised by aws-cdk-lib itself once a value has a token\'s shape)', () => {
+  // Each token comes from aws-cdk-lib's own encoders; the expectation is aws-cdk-lib's own answer.
+  const tokens: Array<[string, unknown]> = [
+    ['a string token', Token.asString({ Ref: 'Bucket' })],
+    ['a string with a token inside', `s3://${Token.asString({ Ref: 'Bucket' })}/logs/`],
+    ['a number token', Token.asNumber({ Ref: 'Count' })],
+    ['a list token', Token.asList({ Ref: 'Subnets' })],
+    ['a lazy string', Lazy.string({ produce: () => 'later' })],
+    ['a lazy number', Lazy.number({ produce: () => 4 })],
+    ['a resolvable object', Lazy.any({ produce: () => 'later' })],
+  ];
+  test.each(tokens)('%s is unresolved', (_name, value) => {
+    expect(Token.isUnresolved(value)).toBe(true);
+    expect(mayBeToken(value)).toBe(true);
+    expect(isUnresolved(value)).toBe(true);
+  });
+
+  const ordinary: Array<[string, unknown]> = [
+    ['a plain string', 'emr-7.12.0'], ['an empty string', ''], ['a number', 4], ['zero', 0], ['a large negative number', -1e12],
+    ['NaN', NaN], ['a list', ['a', 'b']], ['a one-element list', ['a']], ['a record', { cpu: 4 }], ['null', null], ['undefined', undefined],
+    ['a boolean', true],
+  ];
+  test.each(ordinary)('%s answers false without asking aws-cdk-lib', (_name, value) => {
+    expect(Token.isUnresolved(value)).toBe(false);
+    expect(mayBeToken(value)).toBe(false);
+    expect(isUnresolved(value)).toBe(false);
+  });
+
+  // Shaped like a token but not one: aws-cdk-lib is asked, and its answer (false) stands.
+  test.each([['Token[ in prose', 'see Token[ docs'], ['a broken marker', '${Token[not valid'], ['a list of a broken marker', ['#{Token[x']]])(
+    '%s: aws-cdk-lib decides', (_name, value) => {
+      expect(mayBeToken(value)).toBe(true);
+      expect(Token.isUnresolved(value)).toBe(false);
+      expect(isUnresolved(value)).toBe(false);
+    });
+
+  test('without aws-cdk-lib installed no value is a token', () => {
+    jest.isolateModules(() => {
+      jest.doMock('aws-cdk-lib', () => {
+        throw Object.assign(new Error("Cannot find module 'aws-cdk-lib'"), { code: 'MODULE_NOT_FOUND' });
+      });
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const isolated = require('../../src/config/unresolved') as typeof import('../../src/config/unresolved');
+        expect(isolated.mayBeToken('${Token[Bucket.Ref.12]}')).toBe(true);
+        expect(isolated.isUnresolved('${Token[Bucket.Ref.12]}')).toBe(false);
+      } finally {
+        jest.dontMock('aws-cdk-lib');
+      }
+    });
   });
 });
 

@@ -1,6 +1,5 @@
 import { execFileSync } from 'child_process';
 import { Token } from 'aws-cdk-lib';
-import '../../src/emr-serverless/cdk-tokens'; // a CDK app's tokens: the construct layer teaches them to the model
 import { emrWorkerRules } from '../../src/config/emr-serverless-workers';
 import { OPERATOR_SPEC_KEYS, SparkConfiguration } from '../../src/config/spark-configuration';
 import { DeploymentTarget, DiskType, StorageKind, SparkTuningProps } from '../../src/config/types';
