@@ -7,9 +7,11 @@ import { DiskType, WorkerShape } from '../config/types';
 
 /** The executor and driver shapes an application gives its jobs: as given, the driver completed by the model. */
 export function workerShapes(tuned: SparkConfiguration): { executor: WorkerShape; driver: WorkerShape } {
+  // The model's own default driver shape (its vCPU and memory), not one read back from the sizes.
+  const driver = tuned._resolved.tuning.driverShape;
   return {
     executor: tuned.props.executor,
-    driver: tuned.props.driver ?? { cpu: tuned.driver.cpu, memoryGb: tuned.driver.containerMiB / 1024 },
+    driver: tuned.props.driver ?? { cpu: driver.cpu, memoryGb: driver.memoryGb },
   };
 }
 
