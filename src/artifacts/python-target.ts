@@ -174,5 +174,35 @@ export class PythonTargets {
     return pythonTargetId(target);
   }
 
+  /** The wheel architecture of an EMR Serverless architecture name (`ARM64` → aarch64, `X86_64` → x86_64). */
+  public static architectureOf(emrArchitecture: string): PythonArchitecture {
+    return pythonArchitectureOf(emrArchitecture);
+  }
+
+  /** A target in words, for messages: `CPython 3.9 on aarch64 (glibc 2.34)`. */
+  public static describe(target: PythonTarget): string {
+    return describePythonTarget(target);
+  }
+
+  /** The CPython wheel tag of a target's Python: `cp39` for 3.9. */
+  public static cpythonTag(target: PythonTarget): string {
+    return cpythonTag(target);
+  }
+
+  /** The platform tags a target loads, newest first (`manylinux_2_34_aarch64` down to `manylinux2014_aarch64`). */
+  public static platformTags(target: PythonTarget): string[] {
+    return compatiblePlatformTags(target);
+  }
+
+  /** Parses a wheel file name (PEP 427); anything else is an error. */
+  public static parseWheelName(fileName: string): WheelName {
+    return parseWheelName(fileName);
+  }
+
+  /** Why a wheel does not run on a target, or undefined when it does. */
+  public static wheelIncompatibility(fileName: string, target: PythonTarget): string | undefined {
+    return wheelIncompatibility(fileName, target);
+  }
+
   private constructor() {}
 }

@@ -5,7 +5,7 @@ import { CP310_AARCH64_JAMMY, CP311_X86_64, EMR7_ARM64, offlineDependencies, pin
 import { pythonJson } from './python';
 import { buildDependencyArchive } from '../../src/artifacts/dependency-archive';
 import { buildJobArtifact } from '../../src/artifacts/job-artifact-builder';
-import { PythonTarget, pythonTargetForEmr, PythonTargets, wheelIncompatibility } from '../../src/artifacts/python-target';
+import { PythonArchitecture, PythonTarget, pythonTargetForEmr, PythonTargets, wheelIncompatibility } from '../../src/artifacts/python-target';
 
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
@@ -182,5 +182,22 @@ describe('wheel tags against a target', () => {
     expect(PythonTargets.forEmr({ releaseLabel: 'emr-7.12.0' })).toEqual(EMR7_ARM64);
     expect(PythonTargets.idOf(PythonTargets.forEmr({ releaseLabel: 'emr-7.12.0' }))).toBe('cp39-manylinux_2_34_aarch64');
     expect(() => PythonTargets.validate({ ...CP311_X86_64, glibc: '2.5' })).toThrow(/target\.glibc: '2\.5' is not valid/);
+  });
+
+  test('the rest of the face: architecture, tags, wheel names and compatibility (PEP 427/600 tags, pip\'s own tag list)', () => {
+    expect(PythonTargets.architectureOf('ARM64')).toBe(PythonArchitecture.AARCH64);
+    expect(PythonTargets.architectureOf('X86_64')).toBe(PythonArchitecture.X86_64);
+    expect(() => PythonTargets.architectureOf('arm')).toThrow(/architecture: 'arm' is not valid; expected ARM64 or X86_64/);
+    expect(PythonTargets.describe(EMR7_ARM64)).toBe('CPython 3.9 on aarch64 (glibc 2.34)');
+    expect(PythonTargets.cpythonTag(CP311_X86_64)).toBe('cp311');
+    // pip's packaging.tags: manylinux_2_y for y from the glibc down to 17, then the manylinux2014 alias.
+    const expectedPlatforms = [...Array.from({ length: 34 - 16 }, (_, i) => `manylinux_2_${34 - i}_aarch64`), 'manylinux2014_aarch64'];
+    expect(PythonTargets.platformTags(EMR7_ARM64)).toEqual(expectedPlatforms);
+    expect(PythonTargets.parseWheelName('numpy-2.0.2-cp39-cp39-manylinux_2_17_aarch64.manylinux2014_aarch64.whl')).toEqual({
+      name: 'numpy', version: '2.0.2', pythonTags: ['cp39'], abiTags: ['cp39'], platformTags: ['manylinux_2_17_aarch64', 'manylinux2014_aarch64'],
+    });
+    expect(() => PythonTargets.parseWheelName('numpy-2.0.2.tar.gz')).toThrow(/wheel: 'numpy-2\.0\.2\.tar\.gz' is not valid/);
+    expect(PythonTargets.wheelIncompatibility('numpy-2.0.2-cp39-cp39-manylinux_2_17_aarch64.manylinux2014_aarch64.whl', EMR7_ARM64)).toBeUndefined();
+    expect(PythonTargets.wheelIncompatibility('numpy-2.0.2-cp39-cp39-manylinux_2_17_x86_64.whl', EMR7_ARM64)).toMatch(/is for platform manylinux_2_17_x86_64, not CPython 3\.9 on aarch64/);
   });
 });

@@ -4,6 +4,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { pythonJson } from './python';
 import { buildJobArtifact, defaultJobSourceDir, readPyprojectVersion } from '../../src/artifacts/job-artifact-builder';
+import { JobArtifacts } from '../../src/artifacts/job-artifacts';
+import { JobCode } from '../../src/artifacts/job-code';
+import { PythonArchitecture, PythonTarget } from '../../src/artifacts/python-target';
 
 /** A small project: pyproject.toml + src/mypkg with two entry points, a private helper and build droppings. */
 function makeProject(version = '1.2.3'): { root: string; pkg: string } {
@@ -160,5 +163,42 @@ with zipfile.ZipFile(sys.argv[1]) as z:
   test('fails when the entry-point directory is missing', () => {
     const { pkg } = makeProject();
     expect(() => buildJobArtifact({ sourceDir: pkg, outDir: tmpOut(), entryPointsDir: 'scripts' })).toThrow(/entryPointsDir: 'scripts' is not valid/);
+  });
+});
+
+describe('JobArtifacts (the static face jsii languages call)', () => {
+  test('buildArtifact packages the same bytes as buildJobArtifact, with hashes that match the files', () => {
+    const { pkg } = makeProject();
+    const viaFace = JobArtifacts.buildArtifact({ sourceDir: pkg, outDir: tmpOut() });
+    const viaFunction = buildJobArtifact({ sourceDir: pkg, outDir: tmpOut() });
+    expect(viaFace.contentHash).toBe(viaFunction.contentHash);
+    const zipSha = (built: typeof viaFace) => sha(fs.readFileSync(path.join(built.outDir, built.pyFiles[0])));
+    expect(zipSha(viaFace)).toBe(zipSha(viaFunction));
+    expect(viaFace.files.find(f => f.path === viaFace.pyFiles[0])?.sha256).toBe(zipSha(viaFace));
+  });
+
+  test('defaultSourceDir and pyprojectVersion read this repository\'s spark_jobs package and jobs/pyproject.toml', () => {
+    const pyproject = fs.readFileSync(path.join(__dirname, '..', '..', 'jobs', 'pyproject.toml'), 'utf8');
+    const expected = /\[project\][^[]*?\nversion\s*=\s*"([^"]+)"/.exec(pyproject)![1];
+    expect(JobArtifacts.defaultSourceDir()).toBe(path.resolve(__dirname, '..', '..', 'jobs', 'src', 'spark_jobs'));
+    expect(JobArtifacts.pyprojectVersion(JobArtifacts.defaultSourceDir())).toBe(expected);
+  });
+
+  test('runtimeDependencies picks the archive for the runtime\'s Python and refuses one built for another', () => {
+    const cp39Arm: PythonTarget = { pythonVersion: '3.9', architecture: PythonArchitecture.AARCH64, glibc: '2.34' };
+    const cp311X86: PythonTarget = { pythonVersion: '3.11', architecture: PythonArchitecture.X86_64, glibc: '2.34' };
+    const archive = { path: 'dependencies/cp39-manylinux_2_34_aarch64-abc.zip', target: cp39Arm, topLevel: ['numpy'] };
+    const code = JobCode.fromBucket({
+      bucketName: 'my-artifacts',
+      prefix: 'jobs/1',
+      entryPoints: { features: 'entrypoints/features.py' },
+      dependencyArchives: [archive],
+      requiredImports: ['numpy'],
+    });
+    expect(JobArtifacts.runtimeDependencies(code, { target: cp39Arm, description: 'the application' })).toEqual(archive);
+    expect(() => JobArtifacts.runtimeDependencies(code, { target: cp311X86, description: 'the application' }))
+      .toThrow(/code\.dependencyArchives: .* is not valid; the job's dependency archive is built for CPython 3\.9 on aarch64 \(glibc 2\.34\), but the application runs CPython 3\.11/);
+    const noArchive = JobCode.fromBucket({ bucketName: 'my-artifacts', prefix: 'jobs/1', entryPoints: { features: 'entrypoints/features.py' } });
+    expect(JobArtifacts.runtimeDependencies(noArchive, { target: cp311X86, description: 'the application' })).toBeUndefined();
   });
 });
