@@ -20,6 +20,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   constructsVersion: '10.5.1',
   // The jsii Python target: `pip install spark-deploy`, `import spark_deploy` (scripts/python-package.sh).
   publishToPypi: { distName: 'spark-deploy', module: 'spark_deploy' },
+  // API.md: jsii-docgen renders it from the assembly; `npx projen build` regenerates it (post-compile spawns
+  // docgen), and test/api-docs.test.ts fails when the committed file is not what the current assembly renders.
+  docgen: true,
   keywords: ['cdk', 'cdk8s', 'spark', 'emr-serverless', 'spark-operator', 'pyspark'],
 
   peerDeps: ['cdk8s@^2.70.0', 'cdk8s-plus-27@^2.9.5'],
