@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { compatiblePlatformTags, pythonTargetForEmr, wheelIncompatibility } from '../src/artifacts/python-target';
 import { DeploymentTarget, SparkConfiguration } from '../src/config';
 import { venvBin } from './artifacts/python';
 import { unacceptedIamFindings } from './support/iam-lint';
@@ -92,6 +93,33 @@ test('README: the tuned configuration from Python equals the TypeScript one', ()
   });
   // The value the README's comment promises.
   expect(fromPython.memory).toBe('14848m');
+});
+
+test('the static faces of TypeScript\'s free functions (PythonTargets, JobArtifacts) answer from Python as in TypeScript', () => {
+  const wheel = 'numpy-2.0.2-cp39-cp39-manylinux_2_17_x86_64.whl';
+  const out = runPython([
+    'import json',
+    'from spark_deploy import JobArtifacts, JobCode, JobCodeDependencyArchive, PythonArchitecture, PythonTargets, RuntimePython',
+    'target = PythonTargets.for_emr(release_label="emr-7.12.0", architecture="ARM64")',
+    'archive = JobCodeDependencyArchive(path="dependencies/deps.zip", target=target, top_level=["numpy"])',
+    'code = JobCode.from_bucket(bucket_name="my-artifacts", prefix="jobs/1", entry_points={"features": "entrypoints/features.py"},',
+    '                           dependency_archives=[archive], required_imports=["numpy"])',
+    'chosen = JobArtifacts.runtime_dependencies(code, RuntimePython(target=target, description="the application"))',
+    '# jsii lifts a trailing struct parameter into keyword arguments in Python.',
+    't = dict(python_version=target.python_version, architecture=target.architecture, glibc=target.glibc)',
+    'print(json.dumps({"describe": PythonTargets.describe(**t), "cp": PythonTargets.cpython_tag(**t),',
+    '                  "platforms": PythonTargets.platform_tags(**t), "arch": PythonTargets.architecture_of("X86_64") == PythonArchitecture.X86_64,',
+    `                  "wheel": PythonTargets.wheel_incompatibility("${wheel}", **t), "archive": chosen.path}))`,
+  ].join('\n'));
+  const target = pythonTargetForEmr({ releaseLabel: 'emr-7.12.0', architecture: 'ARM64' });
+  expect(JSON.parse(out)).toEqual({
+    describe: 'CPython 3.9 on aarch64 (glibc 2.34)',
+    cp: 'cp39',
+    platforms: compatiblePlatformTags(target),
+    arch: true,
+    wheel: wheelIncompatibility(wheel, target),
+    archive: 'dependencies/deps.zip',
+  });
 });
 
 describe('README: the Python CDK app (application, execution role, versioned artifact, scheduled job)', () => {
