@@ -5,7 +5,7 @@ import { invalidValue } from '../config/errors';
 import { SparkConfiguration } from '../config/spark-configuration';
 import { DiskType, WorkerShape } from '../config/types';
 
-/** The executor and driver shapes an application gives its jobs: as given, the driver completed by the model. */
+/** The executor and driver worker shapes of a configuration (an application's or a job's): as given, the driver completed by the model. */
 export function workerShapes(tuned: SparkConfiguration): { executor: WorkerShape; driver: WorkerShape } {
   // The model's own default driver shape (its vCPU and memory), not one read back from the sizes.
   const driver = tuned._resolved.tuning.driverShape;

@@ -8,7 +8,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { IEmrServerlessApplication } from './application-base';
-import { capacityReason } from './capacity';
+import { capacityReason, workerShapes } from './capacity';
 import { SparkJobExecutionRole } from './execution-role';
 import { registerJobOutput } from './job-outputs';
 import { suppressFindings } from '../artifacts/cdk-nag-metadata';
@@ -292,8 +292,7 @@ export class EmrServerlessSparkJob extends Construct {
    * the application's pre-initialized workers have other shapes than the job's (they would sit idle, billed).
    */
   private fitCapacity(tuned: SparkConfiguration): SparkConfiguration {
-    const executor = tuned.props.executor;
-    const driver = tuned.props.driver ?? { cpu: tuned.driver.cpu, memoryGb: tuned.driver.containerMiB / 1024 };
+    const { executor, driver } = workerShapes(tuned);
     const app = this.application;
     const initial = app.initialCapacity;
     for (const [role, workers, jobShape, appShape] of [
