@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 import numpy as np
 import pandas as pd
@@ -156,3 +157,27 @@ def test_bad_arguments_name_the_field(spark: SparkSession, optimizer: PartitionO
         optimizer.salted_aggregate(df, "id", {"n": ("countDistinct", "id")}, 4)
     with pytest.raises(ValueError, match="target_bytes must be > 0"):
         optimizer.plan_partitions(df, 0)
+
+
+def test_persist_sized_reads_a_persisted_shuffle_back_in_partitions_of_its_real_size(
+    spark: SparkSession,
+    optimizer: PartitionOptimizer,
+    sql_conf: Callable[[dict[str, str]], AbstractContextManager[None]],
+) -> None:
+    # GIVEN 50,000 (long, double) rows shuffled into 40 partitions (AQE leaves the last stage of a
+    # cached plan as it is); cached, each row is 8 + 8 bytes of column data
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"key": rng.integers(0, 5_000, 50_000), "amount": rng.random(50_000)})
+    with sql_conf({"spark.sql.adaptive.advisoryPartitionSizeInBytes": "64k"}):
+        shuffled = spark.createDataFrame(frame).repartition(40, "key")
+        persisted, sized = optimizer.persist_sized(shuffled)
+        try:
+            # THEN the rows are cached once, and read back in the partitions 64 KiB each needs, same rows
+            assert persisted.is_cached and persisted.rdd.getNumPartitions() == 40
+            assert sized.rdd.getNumPartitions() == math.ceil(len(frame) * (8 + 8) / 65_536) == 13
+            got = sized.toPandas().sort_values(["key", "amount"], ignore_index=True)
+            pd.testing.assert_frame_equal(got, frame.sort_values(["key", "amount"], ignore_index=True))
+            # AND an advisory size the data exceeds in every partition keeps them all (it never shuffles)
+            assert optimizer.coalesce_if_needed(persisted, 16).rdd.getNumPartitions() == 40
+        finally:
+            persisted.unpersist()

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyspark import StorageLevel
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -35,6 +34,7 @@ from spark_jobs.ml.user_features import (
     user_features,
     user_numeric_feature_names,
 )
+from spark_jobs.optimization.partitioning import PartitionOptimizer
 
 
 @dataclass(frozen=True)
@@ -90,13 +90,10 @@ class TrainingData:
         c = self.config
         # One pass over the rows: counts per (split, user, label), at most users x labels rows; the
         # per-split rows, users and label counts are then small aggregations of that.
-        per_user = (
-            self.rows.groupBy(
-                F.col(SPLIT_COL), col(c.key_col).alias("__key"), col(c.label_col).alias("__label")
-            )
-            .agg(F.count(F.lit(1)).alias("__n"))
-            .persist(StorageLevel.MEMORY_AND_DISK)
-        )
+        counts = self.rows.groupBy(
+            F.col(SPLIT_COL), col(c.key_col).alias("__key"), col(c.label_col).alias("__label")
+        ).agg(F.count(F.lit(1)).alias("__n"))
+        persisted, per_user = PartitionOptimizer(self.rows.sparkSession).persist_sized(counts)
         try:
             totals = per_user.groupBy(SPLIT_COL).agg(
                 F.sum("__n").alias("rows"), F.countDistinct(F.col("__key")).alias("users")
@@ -104,7 +101,7 @@ class TrainingData:
             labels = per_user.groupBy(SPLIT_COL, "__label").agg(F.sum("__n").alias("count"))
             total_rows, label_rows = totals.collect(), labels.collect()
         finally:
-            per_user.unpersist()
+            persisted.unpersist()
         per_split: dict[str, dict[str, Any]] = {}
         for r in total_rows:
             per_split[r[SPLIT_COL]] = {"rows": int(r["rows"]), "users": int(r["users"]), "labels": {}}
@@ -164,16 +161,17 @@ def build_training_data(df: DataFrame, config: TrainingDataConfig) -> TrainingDa
     )
     featured = join_user_features(windowed, per_user, config.key_col, config.value_col)
     split = train_test_split(featured, config.key_col, config.test_fraction, config.seed)
-    # The window and user features feed the fills, the scaler and the write: compute them once.
-    labeled = split.labeled.persist(StorageLevel.MEMORY_AND_DISK)
+    # The window and user features feed the fills, the scaler and the write: compute them once, and
+    # read them back in partitions of their real size (a persisted shuffle keeps every partition).
+    persisted, labeled = PartitionOptimizer(df.sparkSession).persist_sized(split.labeled)
     is_train = F.col(SPLIT_COL) == TRAIN
     try:
         missing = fit_missing_values(labeled.where(is_train), config.policies())
         filled = missing.transform(labeled)
         pipeline = fit_scaling_pipeline(filled.where(is_train), config.feature_cols)
     except BaseException:
-        labeled.unpersist()
+        persisted.unpersist()
         raise
     rows = pipeline.transform(filled).drop(RAW_VECTOR_COL)
     ordered = [c for c in rows.columns if c not in (FEATURES_COL, SPLIT_COL)] + [FEATURES_COL, SPLIT_COL]
-    return TrainingData(rows.select(*[col(c) for c in ordered]), pipeline, missing, config, labeled)
+    return TrainingData(rows.select(*[col(c) for c in ordered]), pipeline, missing, config, persisted)

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional, Union
 
+from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -16,6 +17,14 @@ DEFAULT_TARGET_BYTES = 128 * MIB  # the AWS EMR guide's ~128 MB per partition
 # Aggregations that can be split into a per-(key, salt) phase and a per-key phase.
 _TWO_PHASE = {"sum": ("sum", "sum"), "count": ("count", "sum"), "min": ("min", "min"), "max": ("max", "max")}
 SALTED_AGGREGATIONS = (*_TWO_PHASE, "avg", "mean")
+
+
+def advisory_partition_bytes(spark: SparkSession) -> int:
+    """The session's ``spark.sql.adaptive.advisoryPartitionSizeInBytes``, parsed as Spark parses it."""
+    text = spark.conf.get("spark.sql.adaptive.advisoryPartitionSizeInBytes", "64m") or "64m"
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None, "the session has no JVM gateway"
+    return int(jvm.org.apache.spark.network.util.JavaUtils.byteStringAsBytes(text))
 
 
 def _require_columns(df: DataFrame, columns: Sequence[str], field: str) -> None:
@@ -85,6 +94,22 @@ class PartitionOptimizer:
         """Coalesce only when there are more partitions than the data needs (never shuffles)."""
         plan = self.plan_partitions(df, target_bytes)
         return df.coalesce(plan["target_partitions"]) if plan["action"] == "coalesce" else df
+
+    def persist_sized(
+        self, df: DataFrame, level: StorageLevel = StorageLevel.MEMORY_AND_DISK
+    ) -> tuple[DataFrame, DataFrame]:
+        """Persist and materialize ``df``; return it and its rows in partitions of the AQE advisory size.
+
+        AQE leaves the last shuffle of a cached plan as it is (Spark 3.5 always, 4.0 unless
+        ``spark.sql.optimizer.canChangeCachedPlanOutputPartitioning``), so persisted shuffle output
+        keeps ``spark.sql.shuffle.partitions`` partitions and every later stage over it runs that many
+        tasks, most of them empty on small data. Once materialized, the cached relation's statistics
+        are its real size, so coalescing to them (no shuffle) gives the partitions AQE would have
+        chosen. Unpersist the first DataFrame returned when done.
+        """
+        persisted = df.persist(level)
+        persisted.count()
+        return persisted, self.coalesce_if_needed(persisted, advisory_partition_bytes(self.spark))
 
     def detect_skew(
         self, df: DataFrame, key_col: str, threshold: float = 5.0, top_n: int = 5
