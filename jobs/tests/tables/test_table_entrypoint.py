@@ -1,14 +1,22 @@
 """The `table` job on Delta, Iceberg and Parquet tables, each operation against a pandas reference.
 
-One table per format walks through merge (create, upsert, latest-by-order), update, delete, time
-travel, metadata, compact and vacuum; each step's result is compared row by row with the same step
-done in pandas. Bad input exits 2 and leaves the table at its version. Runs in-process on the
-shared session (the table-format jars from scripts/fetch-table-jars.sh).
+One table per format and storage walks through merge (create, upsert, latest-by-order), update,
+delete, time travel, metadata, compact and vacuum; each step's result is compared row by row with
+the same step done in pandas. Bad input exits 2 and leaves the table at its version. Runs in-process
+on the shared session (the table-format jars from scripts/fetch-table-jars.sh), on local paths and
+on ``s3a://`` against moto's S3 server through the real S3A connector, configured as spark-deploy
+renders it (the ``local_s3`` fixture of tests/conftest.py). Sources, outputs and metrics live on
+the same storage as the table; what is on storage is listed independently of Spark (the local
+filesystem, or boto3 against the server).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +43,73 @@ def frame(ids: list[int], seed: int, updated: int | list[int]) -> pd.DataFrame:
     )
 
 
-def write_source(spark: SparkSession, pdf: pd.DataFrame, path: Path) -> str:
+@dataclass(frozen=True)
+class Storage:
+    """Where one walkthrough's tables, sources, outputs and metrics live, and how to list them."""
+
+    name: str
+    root: str
+    """A local directory, or ``s3a://bucket``."""
+    files: Callable[[str], dict[str, int]]
+    """Every file below a URI, ``{canonical URI: size}``, listed without Spark."""
+    read_text: Callable[[str], str | None]
+    canonical: Callable[[str], str]
+    """A URI as :attr:`files` names it (local: the resolved path without ``file:``)."""
+
+    def uri(self, *parts: str) -> str:
+        return "/".join([self.root.rstrip("/"), *parts])
+
+
+def local_path(uri: str) -> str:
+    for prefix in ("file://", "file:"):
+        if uri.startswith(prefix):
+            uri = uri[len(prefix) :]
+            break
+    return str(Path(uri).resolve())
+
+
+def local_files(uri: str) -> dict[str, int]:
+    root = Path(local_path(uri))
+    return {str(p): p.stat().st_size for p in root.rglob("*") if p.is_file()} if root.exists() else {}
+
+
+def local_text(uri: str) -> str | None:
+    path = Path(local_path(uri))
+    return path.read_text() if path.exists() else None
+
+
+@pytest.fixture(scope="module", params=["local", "s3a"])
+def storage(
+    request: pytest.FixtureRequest, spark: SparkSession, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Storage]:
+    """Local paths, or a fresh bucket of the local S3 server with Spark's commits routed through the
+    S3A committer as spark-deploy renders it for S3 (restored after)."""
+    if request.param == "local":
+        yield Storage("local", str(tmp_path_factory.mktemp("tables")), local_files, local_text, local_path)
+        return
+    s3 = request.getfixturevalue("local_s3")
+    root = s3.bucket(f"tables-{uuid.uuid4().hex[:8]}")
+    commit = s3.commit_settings
+    previous = {k: spark.conf.get(k, None) for k in commit}
+    for key, value in commit.items():
+        spark.conf.set(key, value)
+    try:
+        yield Storage("s3a", root, s3.objects, s3.read_text, lambda uri: uri)
+    finally:
+        for key, old in previous.items():
+            if old is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, old)
+
+
+def write_source(spark: SparkSession, pdf: pd.DataFrame, uri: str) -> str:
     records = [
         (int(r.id), r.name, None if pd.isna(r.amount) else float(r.amount), int(r.updated))
         for r in pdf.itertuples(index=False)
     ]
-    spark.createDataFrame(records, SCHEMA).repartition(2).write.mode("overwrite").parquet(str(path))
-    return str(path)
+    spark.createDataFrame(records, SCHEMA).repartition(2).write.mode("overwrite").parquet(uri)
+    return uri
 
 
 def upsert(target: pd.DataFrame, source: pd.DataFrame, order_by: str | None = None) -> pd.DataFrame:
@@ -63,12 +131,16 @@ def rows(pdf: pd.DataFrame) -> list[tuple[Any, ...]]:
     return out
 
 
-def run(tmp: Path, *argv: str) -> tuple[int, dict[str, Any]]:
+RUNS = itertools.count()
+
+
+def run(store: Storage, *argv: str) -> tuple[int, dict[str, Any]]:
     """Run the job in-process; returns (exit code, the summary it wrote to --metrics-output)."""
-    metrics = tmp / f"metrics-{len(list(tmp.glob('metrics-*')))}.json"
+    metrics = store.uri("metrics", f"run-{next(RUNS)}.json")
     # Parquet keeps 10 versions here so the history test sees them all (a later --keep-versions wins).
-    code = table.main([argv[0], "--keep-versions", "10", *argv[1:], "--metrics-output", str(metrics)])
-    return code, (json.loads(metrics.read_text()) if metrics.exists() else {})
+    code = table.main([argv[0], "--keep-versions", "10", *argv[1:], "--metrics-output", metrics])
+    text = store.read_text(metrics)
+    return code, (json.loads(text) if text is not None else {})
 
 
 def live_files(spark: SparkSession, target: str) -> list[str]:
@@ -93,31 +165,28 @@ def jars_present(spark: SparkSession) -> None:
 
 
 @pytest.fixture(scope="module")
-def state() -> dict[str, Any]:
+def state(storage: Storage) -> dict[str, Any]:
+    """The walkthrough's state per format, one per storage."""
     return {}
-
-
-def target_of(tmp: Path, fmt: str) -> str:
-    return str(tmp / "warehouse" / "sales" / f"orders_{fmt}")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 class TestOperations:
-    """Ordered steps on one table per format (module state carries the pandas reference along)."""
+    """Ordered steps on one table per format and storage (module state carries the pandas reference along)."""
 
     def test_merge_creates_then_upserts(
-        self, spark: SparkSession, tmp_path_factory: pytest.TempPathFactory, state: dict[str, Any], fmt: str
+        self, spark: SparkSession, storage: Storage, state: dict[str, Any], fmt: str
     ) -> None:
-        tmp = tmp_path_factory.mktemp(f"t-{fmt}")
-        target = target_of(tmp, fmt)
+        tmp = storage.uri(f"t-{fmt}")
+        target = f"{tmp}/warehouse/sales/orders_{fmt}"
         first = frame(list(range(0, 40)), seed=1, updated=10)
         code, done = run(
-            tmp,
+            storage,
             "merge",
             "--target",
             target,
             "--source",
-            write_source(spark, first, tmp / "s1"),
+            write_source(spark, first, f"{tmp}/s1"),
             "--key",
             "id",
             "--format",
@@ -133,12 +202,12 @@ class TestOperations:
         # WHEN a source with 10 existing and 15 new keys is merged
         second = frame(list(range(30, 55)), seed=2, updated=20)
         code, done = run(
-            tmp,
+            storage,
             "merge",
             "--target",
             target,
             "--source",
-            write_source(spark, second, tmp / "s2"),
+            write_source(spark, second, f"{tmp}/s2"),
             "--key",
             "id",
         )
@@ -149,12 +218,12 @@ class TestOperations:
         # AND with --order-by, a source row older than the table's row loses (duplicates: the latest wins)
         third = frame([0, 1, 2, 50, 51, 60, 60], seed=3, updated=[5, 30, 30, 15, 25, 40, 41])
         code, done = run(
-            tmp,
+            storage,
             "merge",
             "--target",
             target,
             "--source",
-            write_source(spark, third, tmp / "s3"),
+            write_source(spark, third, f"{tmp}/s3"),
             "--key",
             "id",
             "--order-by",
@@ -166,6 +235,7 @@ class TestOperations:
         assert (done["rows_inserted"], done["rows_updated"]) == (1, 3)
         assert table_rows(spark, target) == rows(expected3)
         state[fmt] = {
+            "storage": storage,
             "tmp": tmp,
             "target": target,
             "frames": [first, expected, expected3],
@@ -176,9 +246,9 @@ class TestOperations:
         self, spark: SparkSession, state: dict[str, Any], fmt: str
     ) -> None:
         s = state[fmt]
-        tmp, target, current = s["tmp"], s["target"], s["frames"][-1]
+        store, target, current = s["storage"], s["target"], s["frames"][-1]
         code, done = run(
-            tmp,
+            store,
             "update",
             "--target",
             target,
@@ -195,7 +265,7 @@ class TestOperations:
         updated.loc[hit, "name"] = updated.loc[hit, "name"] + "!"
         assert (code, done["rows_updated"]) == (0, int(hit.sum()))
         assert table_rows(spark, target) == rows(updated)
-        code, done = run(tmp, "delete", "--target", target, "--where", "amount IS NULL OR id >= 50")
+        code, done = run(store, "delete", "--target", target, "--where", "amount IS NULL OR id >= 50")
         gone = updated.amount.isna() | (updated.id >= 50)
         assert (code, done["rows_deleted"]) == (0, int(gone.sum()))
         assert table_rows(spark, target) == rows(updated[~gone])
@@ -205,35 +275,39 @@ class TestOperations:
         self, spark: SparkSession, state: dict[str, Any], fmt: str
     ) -> None:
         s = state[fmt]
-        tmp, target = s["tmp"], s["target"]
-        code, done = run(tmp, "history", "--target", target)
+        store, tmp, target = s["storage"], s["tmp"], s["target"]
+        code, done = run(store, "history", "--target", target)
         commits = done["commits"]
         assert code == 0 and len(commits) >= 5
         # Newest first: the delete, the update, the three merges (Parquet keeps its last versions only).
         by_age = list(reversed(commits[:5]))
         frames = s["frames"]
-        for commit, expected in zip(by_age, frames):
-            out = str(tmp / f"asof-{len(list(tmp.glob('asof-*')))}")
+        for i, (commit, expected) in enumerate(zip(by_age, frames)):
+            out = f"{tmp}/asof-{i}"
             code, read = run(
-                tmp, "read", "--target", target, "--version", str(commit["version"]), "--output", out
+                store, "read", "--target", target, "--version", str(commit["version"]), "--output", out
             )
             assert code == 0 and read["rows"] == len(expected)
             assert table_rows(spark, out) == rows(expected)
         # By timestamp: the commit of the update is the last one at its own time
-        out = str(tmp / "asof-ts")
-        code, _ = run(tmp, "read", "--target", target, "--timestamp", by_age[3]["timestamp"], "--output", out)
+        out = f"{tmp}/asof-ts"
+        code, _ = run(
+            store, "read", "--target", target, "--timestamp", by_age[3]["timestamp"], "--output", out
+        )
         assert code == 0 and table_rows(spark, out) == rows(frames[3])
 
     def test_metadata_counts_what_is_on_storage(
         self, spark: SparkSession, state: dict[str, Any], fmt: str
     ) -> None:
         s = state[fmt]
-        code, meta = run(s["tmp"], "metadata", "--input", s["target"])
+        store = s["storage"]
+        code, meta = run(store, "metadata", "--input", s["target"])
         expected = s["frames"][-1]
         assert code == 0 and meta["format"] == fmt and meta["rows"] == len(expected)
         assert [c["name"] for c in meta["schema"]] == COLUMNS
-        files = live_files(spark, s["target"])
-        sizes = sorted(Path(f.replace("file:", "")).stat().st_size for f in files)
+        # The sizes of the current version's files, as storage (not Spark) lists them
+        on_storage = store.files(s["target"])
+        sizes = sorted(on_storage[store.canonical(f)] for f in live_files(spark, s["target"]))
         assert (meta["file_sizes"]["files"], meta["file_sizes"]["bytes"]) == (len(sizes), sum(sizes))
         assert meta["file_sizes"]["min"] == sizes[0] and meta["file_sizes"]["max"] == sizes[-1]
 
@@ -241,19 +315,19 @@ class TestOperations:
         self, spark: SparkSession, sql_conf: Any, state: dict[str, Any], fmt: str
     ) -> None:
         s = state[fmt]
-        tmp, target = s["tmp"], s["target"]
+        store, tmp, target = s["storage"], s["tmp"], s["target"]
         # GIVEN a merge written as several small files (4 shuffle partitions, not coalesced)
         extra = frame(list(range(100, 120)), seed=4, updated=50)
         with sql_conf(
             {"spark.sql.adaptive.coalescePartitions.enabled": "false", "spark.sql.shuffle.partitions": "4"}
         ):
             code, _ = run(
-                tmp,
+                store,
                 "merge",
                 "--target",
                 target,
                 "--source",
-                write_source(spark, extra, tmp / "s4"),
+                write_source(spark, extra, f"{tmp}/s4"),
                 "--key",
                 "id",
             )
@@ -263,30 +337,47 @@ class TestOperations:
         before = len(files())
         assert before >= 2
         # WHEN it is compacted into files of up to 64 MB
-        code, done = run(tmp, "compact", "--target", target, "--target-file-mb", "64")
+        code, done = run(store, "compact", "--target", target, "--target-file-mb", "64")
         # THEN one file holds the same rows
         assert code == 0 and done["files_removed"] == before
         assert len(files()) == 1 == done["files_added"]
         assert table_rows(spark, target) == rows(s["frames"][-1])
 
     def test_vacuum_refuses_an_unsafe_retention_then_removes_old_files(
-        self, spark: SparkSession, state: dict[str, Any], fmt: str
+        self, spark: SparkSession, sql_conf: Any, state: dict[str, Any], fmt: str
     ) -> None:
         s = state[fmt]
-        tmp, target = s["tmp"], s["target"]
-        on_disk = lambda: sorted(str(p) for p in Path(target).rglob("*.parquet") if "/." not in str(p))  # noqa: E731
-        files_before = on_disk()
+        store, target = s["storage"], s["target"]
+        root = store.canonical(target).rstrip("/")
+
+        def on_storage() -> list[str]:
+            """The Parquet files below the table (not in hidden directories), listed without Spark."""
+            return sorted(
+                f for f in store.files(target) if f.endswith(".parquet") and "/." not in f[len(root) :]
+            )
+
+        files_before = on_storage()
+        # Test-sized: Delta's VACUUM lists the table in this many tasks (10000 by default).
+        with sql_conf({"spark.sql.sources.parallelPartitionDiscovery.parallelism": "2"}):
+            if fmt == "parquet":
+                code, done = run(store, "vacuum", "--target", target, "--keep-versions", "1")
+                assert code == 0
+            else:
+                # WHEN the retention is below the safe minimum without the flag: exit 2, nothing deleted
+                code, _ = run(store, "vacuum", "--target", target, "--retention-hours", "0")
+                assert code == 2 and on_storage() == files_before
+                code, done = run(
+                    store, "vacuum", "--target", target, "--retention-hours", "0", "--unsafe-retention"
+                )
+                assert code == 0
+        live = {store.canonical(f) for f in live_files(spark, target)}
+        remaining = set(on_storage())
+        gone = set(files_before) - remaining
         if fmt == "parquet":
-            code, _ = run(tmp, "vacuum", "--target", target, "--keep-versions", "1")
-            assert code == 0
+            versions = {f[len(root) :].split("/")[2] for f in gone}
+            assert done["versions_deleted"] == len(versions) >= 1
         else:
-            # WHEN the retention is below the safe minimum without the flag: exit 2, nothing deleted
-            code, _ = run(tmp, "vacuum", "--target", target, "--retention-hours", "0")
-            assert code == 2 and on_disk() == files_before
-            code, _ = run(tmp, "vacuum", "--target", target, "--retention-hours", "0", "--unsafe-retention")
-            assert code == 0
-        live = {Path(f.replace("file:", "")).resolve() for f in live_files(spark, target)}
-        remaining = {Path(f).resolve() for f in on_disk()}
+            assert done["files_deleted"] == len(gone)
         # THEN the current version's files remain (Parquet: and the one kept version), the rest is gone
         assert live <= remaining and len(remaining) < len(files_before)
         if fmt != "parquet":
@@ -298,10 +389,10 @@ class TestOperations:
         self, spark: SparkSession, state: dict[str, Any], fmt: str
     ) -> None:
         s = state[fmt]
-        tmp, target = s["tmp"], s["target"]
+        store, tmp, target = s["storage"], s["tmp"], s["target"]
         ref = formats.resolve(spark, target, None)
         version = formats.current_version(spark, ref)
-        source = write_source(spark, frame([1, 2], seed=9, updated=99), tmp / "bad-src")
+        source = write_source(spark, frame([1, 2], seed=9, updated=99), f"{tmp}/bad-src")
         other = "parquet" if fmt != "parquet" else "delta"
         bad = [
             ["update", "--target", target, "--set", "amount = amount +", "--where", "id = 1"],
@@ -310,19 +401,21 @@ class TestOperations:
             ["delete", "--target", target, "--where", "amount + 1"],
             ["merge", "--target", target, "--source", source, "--key", "customer"],
             ["merge", "--target", target, "--source", source, "--key", "id", "--format", other],
-            ["query", "--input", target, "--sql", "DROP TABLE x", "--output", str(tmp / "q-bad")],
+            ["query", "--input", target, "--sql", "DROP TABLE x", "--output", f"{tmp}/q-bad"],
         ]
+        files_before = store.files(target)
         for argv in bad:
-            code, _ = run(tmp, *argv)
+            code, _ = run(store, *argv)
             assert code == 2, argv
         assert formats.current_version(spark, ref) == version
+        assert store.files(target) == files_before, "a refused operation wrote to the table"
         assert table_rows(spark, target) == rows(s["frames"][-1])
 
     def test_query_matches_pandas(self, spark: SparkSession, state: dict[str, Any], fmt: str) -> None:
         s = state[fmt]
-        out = str(s["tmp"] / "q")
+        out = f"{s['tmp']}/q"
         code, done = run(
-            s["tmp"],
+            s["storage"],
             "query",
             "--input",
             s["target"],
