@@ -5,7 +5,6 @@ Independent of Spark: boto3 and pyarrow only. Prints one JSON document on stdout
   table_tool.py put-rows BUCKET KEY JSON_ROWS     write [[id, amount], ...] as one Parquet object
   table_tool.py read-delta BUCKET PREFIX          -> {"version", "rows": [[id, amount], ...], "log": [...]}
                                                      replaying the Delta log's add/remove actions
-  table_tool.py read-versioned BUCKET PREFIX      -> {"version", "rows"} of the version _latest.json names
 """
 
 from __future__ import annotations
@@ -71,11 +70,6 @@ def main(argv: list[str]) -> dict[str, Any]:
         tables = [parquet(s3, bucket, f"{prefix}/{p}") for p in sorted(live)]
         version = int(log[-1].rsplit("/", 1)[1].split(".")[0]) if log else None
         return {"version": version, "rows": rows_of(tables), "log": [k.rsplit("/", 1)[1] for k in log]}
-    if command == "read-versioned":
-        bucket, prefix = args[0], args[1].rstrip("/")
-        pointer = json.loads(s3.get_object(Bucket=bucket, Key=f"{prefix}/_latest.json")["Body"].read())
-        tables = [parquet(s3, bucket, f"{prefix}/{f['path']}") for f in pointer["files"]]
-        return {"version": pointer["version"], "rows": rows_of(tables)}
     raise SystemExit(f"table_tool: unknown command {command!r}")
 
 
