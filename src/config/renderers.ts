@@ -212,6 +212,12 @@ function tunedProperties(t: ResolvedTuning): PropertyList {
   p.spark('spark.sql.adaptive.skewJoin.enabled', true, 'split skewed partitions in sort-merge joins');
   p.spark('spark.sql.adaptive.skewJoin.skewedPartitionFactor', 5, 'a partition is skewed above 5× the median (Spark default, made explicit)');
   p.spark('spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes', '256m', 'and above 256 MB, which must exceed the advisory size');
+  if (Number(t.release.sparkLine.split('.')[0]) >= 4) {
+    // SPARK-46995 (Spark 4.0): false keeps a cached plan's last shuffle at spark.sql.shuffle.partitions, so every
+    // stage over persisted data runs that many tasks; 3.5 has no setting that coalesces it (its true is the default).
+    p.spark('spark.sql.optimizer.canChangeCachedPlanOutputPartitioning', true,
+      'AQE also coalesces the last shuffle of a cached plan (Spark 4.0 defaults to false): persisted data is read in advisory-size partitions, not one per shuffle partition');
+  }
 
   // ---- Serialization and Python interchange.
   p.spark('spark.serializer', 'org.apache.spark.serializer.KryoSerializer', 'Kryo is faster and smaller than Java serialization for RDD and shuffle data');

@@ -98,6 +98,17 @@ describe('both targets and both Spark lines', () => {
       .toMatch(/hadoop-aws:3.4.1,software.amazon.awssdk:bundle:2.24.6,.*spark-hadoop-cloud_2.13:4.0.2,io.delta:delta-spark_2.13:4.0.0$/);
   });
 
+  test('Spark 4.0 lets AQE coalesce the last shuffle of a cached plan; 3.5 keeps its own default', () => {
+    // Spark 4.0 turned spark.sql.optimizer.canChangeCachedPlanOutputPartitioning off (SPARK-46995); in 3.5 it is on
+    // and means something else (AQE in cached plans at all), so it is left alone there. jobs/tests/optimization
+    // shows the effect on real Spark.
+    const key = 'spark.sql.optimizer.canChangeCachedPlanOutputPartitioning';
+    expect(emr({ release: 'emr-spark-8.0.0' }).get(key)).toBe('true');
+    expect(k8s({ release: '4.0.2' }).get(key)).toBe('true');
+    expect(emr({ release: 'emr-7.12.0' }).get(key)).toBeUndefined();
+    expect(k8s({ release: '3.5.6' }).get(key)).toBeUndefined();
+  });
+
   test('every property has a reason', () => {
     for (const config of [emr({ deltaLake: true }), k8s({ executorOffHeapMemory: '1g' })]) {
       for (const e of config.entries()) expect(e.reason.length).toBeGreaterThan(10);

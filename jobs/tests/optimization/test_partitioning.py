@@ -181,3 +181,32 @@ def test_persist_sized_reads_a_persisted_shuffle_back_in_partitions_of_its_real_
             assert optimizer.coalesce_if_needed(persisted, 16).rdd.getNumPartitions() == 40
         finally:
             persisted.unpersist()
+
+
+def test_cached_plan_coalescing_as_spark_deploy_renders_it_per_line(
+    spark: SparkSession, sql_conf: Callable[[dict[str, str]], AbstractContextManager[None]]
+) -> None:
+    """Why 4.0 gets canChangeCachedPlanOutputPartitioning=true and 3.5 persist_sized (Spark's own numbers).
+
+    The last shuffle of a cached aggregation keeps spark.sql.shuffle.partitions partitions unless, on
+    4.0, the setting is true; on 3.5 true is already the default and does not change that.
+    """
+    key = "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning"
+    line = tuple(int(p) for p in spark.version.split(".")[:2])
+
+    def cached_partitions(value: str) -> int:
+        with sql_conf({key: value, "spark.sql.shuffle.partitions": "40"}):
+            counts = spark.range(0, 10_000).groupBy((F.col("id") % 100).alias("k")).count().persist()
+            try:
+                counts.count()
+                return int(counts.rdd.getNumPartitions())
+            finally:
+                counts.unpersist()
+
+    if line >= (4, 0):
+        assert spark.conf.get(key) == "false"  # the line's default, which spark-deploy renders as true
+        assert cached_partitions("false") == 40
+        assert cached_partitions("true") < 40
+    else:
+        assert spark.conf.get(key) == "true"
+        assert cached_partitions("true") == 40
