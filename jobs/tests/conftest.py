@@ -122,9 +122,9 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
     session.stop()
 
 
-@pytest.fixture
-def sql_conf(spark: SparkSession) -> Callable[[dict[str, str]], AbstractContextManager[None]]:
-    """Temporarily set runtime SQL settings on the shared session, restoring them on exit."""
+@pytest.fixture(scope="session")
+def session_conf(spark: SparkSession) -> Callable[[dict[str, str]], AbstractContextManager[None]]:
+    """Temporarily set runtime SQL settings on the shared session, restoring them on exit (any scope)."""
 
     @contextmanager
     def change(settings: dict[str, str]) -> Iterator[None]:
@@ -141,6 +141,14 @@ def sql_conf(spark: SparkSession) -> Callable[[dict[str, str]], AbstractContextM
                     spark.conf.set(key, value)
 
     return change
+
+
+@pytest.fixture
+def sql_conf(
+    session_conf: Callable[[dict[str, str]], AbstractContextManager[None]],
+) -> Callable[[dict[str, str]], AbstractContextManager[None]]:
+    """Temporarily set runtime SQL settings on the shared session, restoring them on exit."""
+    return session_conf
 
 
 def file_digests(root: Path) -> dict[str, str]:

@@ -89,18 +89,8 @@ def storage(
         return
     s3 = request.getfixturevalue("local_s3")
     root = s3.bucket(f"tables-{uuid.uuid4().hex[:8]}")
-    commit = s3.commit_settings
-    previous = {k: spark.conf.get(k, None) for k in commit}
-    for key, value in commit.items():
-        spark.conf.set(key, value)
-    try:
+    with request.getfixturevalue("session_conf")(s3.commit_settings):
         yield Storage("s3a", root, s3.objects, s3.read_text, lambda uri: uri)
-    finally:
-        for key, old in previous.items():
-            if old is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, old)
 
 
 def write_source(spark: SparkSession, pdf: pd.DataFrame, uri: str) -> str:
