@@ -92,6 +92,12 @@ export function emrReleaseAtLeast(label: string, major: number, minor: number): 
   return a > major || (a === major && b >= minor);
 }
 
+/** Whether a release runs Spark major.minor or later (behaviour that changed with a Spark line, not an EMR label). */
+export function sparkLineAtLeast(release: SparkRelease, major: number, minor: number): boolean {
+  const [a, b] = release.sparkLine.split('.').map(Number);
+  return a > major || (a === major && b >= minor);
+}
+
 /** Every EMR Serverless release label the model knows. */
 export function knownEmrReleaseLabels(): string[] {
   return EMR_RELEASES.map(([label]) => label);

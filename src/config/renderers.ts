@@ -1,6 +1,6 @@
 import { EMR_DEFAULT_EXECUTOR_INSTANCES, EMR_DEFAULT_INITIAL_EXECUTORS } from './emr-serverless-rules';
 import { quoteShellWord } from './quoting';
-import { SparkRelease } from './releases';
+import { SparkRelease, sparkLineAtLeast } from './releases';
 import { podOverheadMiB, ResolvedConfiguration } from './resolved-configuration';
 import { withRecommendationReasons } from './run-informed/apply-recommendation';
 import { formatJvmSize } from './sizes';
@@ -212,7 +212,7 @@ function tunedProperties(t: ResolvedTuning): PropertyList {
   p.spark('spark.sql.adaptive.skewJoin.enabled', true, 'split skewed partitions in sort-merge joins');
   p.spark('spark.sql.adaptive.skewJoin.skewedPartitionFactor', 5, 'a partition is skewed above 5× the median (Spark default, made explicit)');
   p.spark('spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes', '256m', 'and above 256 MB, which must exceed the advisory size');
-  if (Number(t.release.sparkLine.split('.')[0]) >= 4) {
+  if (sparkLineAtLeast(t.release, 4, 0)) {
     // SPARK-46995 (Spark 4.0): false keeps a cached plan's last shuffle at spark.sql.shuffle.partitions, so every
     // stage over persisted data runs that many tasks; 3.5 has no setting that coalesces it (its true is the default).
     p.spark('spark.sql.optimizer.canChangeCachedPlanOutputPartitioning', true,

@@ -1,4 +1,4 @@
-import { emrReleaseAtLeast, knownEmrReleaseLabels, resolveEmrRelease, resolveSparkVersion } from '../../src/config/releases';
+import { emrReleaseAtLeast, knownEmrReleaseLabels, resolveEmrRelease, resolveSparkVersion, sparkLineAtLeast } from '../../src/config/releases';
 
 describe('releases', () => {
   test('map the two Spark lines EMR runs', () => {
@@ -47,4 +47,11 @@ describe('emrReleaseAtLeast', () => {
     expect(emrReleaseAtLeast('emr-7.10.0', 7, 9)).toBe(true);
     expect(emrReleaseAtLeast('latest', 7, 0)).toBe(false);
   });
+});
+
+test('sparkLineAtLeast compares the Spark line, not the EMR label', () => {
+  expect(sparkLineAtLeast(resolveEmrRelease('emr-spark-8.0.0'), 4, 0)).toBe(true);
+  expect(sparkLineAtLeast(resolveEmrRelease('emr-7.12.0'), 4, 0)).toBe(false);
+  expect(sparkLineAtLeast(resolveEmrRelease('emr-7.12.0'), 3, 5)).toBe(true);
+  expect(sparkLineAtLeast(resolveSparkVersion('3.5.6'), 3, 6)).toBe(false);
 });
